@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite, including its set-up on a fresh Debian/Ubuntu machine:
+# system packages (when run as root), the npm test servers/clients, fmt, clippy and cargo test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+command -v pkill >/dev/null 2>&1 || need_apt+=(procps)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+  else
+    echo "missing system packages: ${need_apt[*]} (install them, e.g. sudo apt-get install ${need_apt[*]})" >&2
+    exit 1
+  fi
+fi
+
+echo "== npm test dependencies (tests/npm)"
+(cd tests/npm && npm ci --no-audit --no-fund --loglevel=error)
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy"
+cargo clippy --all-targets -- -D warnings
+
+echo "== cargo test"
+cargo test --all-targets -- --test-threads="${MCPPROXY_TEST_THREADS:-4}"

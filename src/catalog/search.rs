@@ -1,0 +1,947 @@
+//! BM25 tool-search index backing the `retrieve_tools` MCP tool.
+//!
+//! Tools are indexed into an in-RAM [tantivy] index. Every text field is
+//! analysed by a code-aware tokenizer ([`IdentifierTokenizer`]) followed by
+//! tantivy's English [`Stemmer`]; the tool name is additionally indexed
+//! verbatim (lowercased, unstemmed) in a separate heavily boosted field so an
+//! exact tool-name query ranks that tool first.
+//!
+//! Queries are free text: they are run through the same analysers and turned
+//! into a disjunction of boosted term queries, never through tantivy's query
+//! syntax, so no input can produce a parse error.
+
+use std::cmp::Reverse;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tantivy::collector::{ScoreSegmentTweaker, ScoreTweaker, TopDocs};
+use tantivy::columnar::ColumnValues;
+use tantivy::indexer::{IndexWriterOptions, NoMergePolicy};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST};
+use tantivy::tokenizer::{Language, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer};
+use tantivy::{
+    DocId, Index, IndexWriter, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument, Term,
+};
+
+/// Name of the stemmed, identifier-splitting analyser registered on the index.
+pub const IDENT_ANALYZER: &str = "mcp_ident";
+/// Name of the whole-identifier (unsplit, unstemmed) analyser registered on the index.
+pub const EXACT_ANALYZER: &str = "mcp_ident_exact";
+
+/// Tokens longer than this (in bytes) are dropped.
+const MAX_TOKEN_BYTES: usize = 100;
+/// At most this many distinct terms per analyser are taken from a query.
+const MAX_QUERY_TERMS: usize = 64;
+/// Indexing memory budget of the single writer thread.
+const WRITER_MEMORY_BYTES: usize = 50_000_000;
+
+const BOOST_NAME_EXACT: Score = 6.0;
+const BOOST_NAME: Score = 3.0;
+const BOOST_SERVER: Score = 1.5;
+const BOOST_PARAM_NAMES: Score = 1.5;
+const BOOST_DESCRIPTION: Score = 1.0;
+const BOOST_PARAM_TEXT: Score = 0.5;
+
+/// One tool as the index sees it.
+#[derive(Debug, Clone, Default)]
+pub struct ToolDoc {
+    /// Unique key, `"server:tool"`.
+    pub key: String,
+    /// Upstream server name.
+    pub server: String,
+    /// Tool name as exposed by the upstream server.
+    pub name: String,
+    /// Tool description.
+    pub description: String,
+    /// Names of the tool's input parameters.
+    pub param_names: Vec<String>,
+    /// Free text about the parameters (e.g. their descriptions).
+    pub param_text: String,
+}
+
+/// A search result: the tool key and its BM25 score (higher is better).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SearchHit {
+    /// The tool key, `"server:tool"`.
+    pub key: String,
+    /// BM25 score summed over the boosted fields.
+    pub score: f32,
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    ord: Field,
+    name_exact: Field,
+    name: Field,
+    server: Field,
+    description: Field,
+    param_names: Field,
+    param_text: Field,
+}
+
+/// Immutable in-RAM BM25 index over a set of tools.
+pub struct ToolIndex {
+    searcher: Searcher,
+    fields: Fields,
+    /// Keys sorted ascending; a document's `ord` fast field indexes this.
+    keys: Vec<String>,
+}
+
+impl std::fmt::Debug for ToolIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolIndex")
+            .field("len", &self.keys.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ToolIndex {
+    /// Builds an in-RAM index over `docs` (one writer thread, one commit).
+    ///
+    /// Duplicate keys are indexed once (the first occurrence wins).
+    pub fn build(docs: &[ToolDoc]) -> anyhow::Result<Self> {
+        let (schema, fields) = build_schema();
+        let index = Index::create_in_ram(schema);
+        index
+            .tokenizers()
+            .register(IDENT_ANALYZER, ident_analyzer());
+        index
+            .tokenizers()
+            .register(EXACT_ANALYZER, exact_analyzer());
+
+        // Sort by key so that `ord` order == key order (used for tie-breaks).
+        let mut sorted: Vec<&ToolDoc> = docs.iter().collect();
+        sorted.sort_by(|a, b| a.key.cmp(&b.key));
+        let before = sorted.len();
+        sorted.dedup_by(|b, a| a.key == b.key);
+        if sorted.len() != before {
+            tracing::warn!(
+                duplicates = before - sorted.len(),
+                "tool index: duplicate tool keys ignored"
+            );
+        }
+
+        let options = IndexWriterOptions::builder()
+            .memory_budget_per_thread(WRITER_MEMORY_BYTES)
+            .num_worker_threads(1)
+            .num_merge_threads(1)
+            .build();
+        let mut writer: IndexWriter<TantivyDocument> = index
+            .writer_with_options(options)
+            .context("creating tool index writer")?;
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+
+        let mut keys = Vec::with_capacity(sorted.len());
+        for (ord, tool) in sorted.iter().enumerate() {
+            let mut doc = TantivyDocument::new();
+            doc.add_u64(fields.ord, ord as u64);
+            doc.add_text(fields.name_exact, &tool.name);
+            doc.add_text(fields.name, &tool.name);
+            doc.add_text(fields.server, &tool.server);
+            doc.add_text(fields.description, &tool.description);
+            for p in &tool.param_names {
+                doc.add_text(fields.param_names, p);
+            }
+            doc.add_text(fields.param_text, &tool.param_text);
+            writer.add_document(doc).context("adding tool to index")?;
+            keys.push(tool.key.clone());
+        }
+        writer.commit().context("committing tool index")?;
+        writer
+            .wait_merging_threads()
+            .context("closing tool index writer")?;
+
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .context("opening tool index reader")?;
+        let searcher = reader.searcher();
+        Ok(ToolIndex {
+            searcher,
+            fields,
+            keys,
+        })
+    }
+
+    /// Number of indexed tools.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// True when no tool is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Searches with free text; returns at most `limit` hits, best first
+    /// (score descending, then key ascending). Never fails: an empty query,
+    /// a query without searchable terms or an internal error yields no hits.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<SearchHit> {
+        if limit == 0 || self.keys.is_empty() {
+            return Vec::new();
+        }
+        let Some(query) = self.build_query(query) else {
+            return Vec::new();
+        };
+        let collector = TopDocs::with_limit(limit.min(self.keys.len())).tweak_score(OrdTieBreak);
+        match self.searcher.search(&query, &collector) {
+            Ok(top) => top
+                .into_iter()
+                .filter_map(|((score, Reverse(ord)), _addr)| {
+                    let key = self.keys.get(usize::try_from(ord).ok()?)?;
+                    Some(SearchHit {
+                        key: key.clone(),
+                        score,
+                    })
+                })
+                .collect(),
+            Err(err) => {
+                tracing::warn!(error = %err, "tool index search failed");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Turns free text into a disjunction of boosted per-field term queries.
+    fn build_query(&self, text: &str) -> Option<BooleanQuery> {
+        let terms = analyze(&mut ident_analyzer(), text);
+        let exact_terms = analyze(&mut exact_analyzer(), text);
+        if terms.is_empty() && exact_terms.is_empty() {
+            return None;
+        }
+        let f = self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut push = |field: Field, term: &str, boost: Score| {
+            let tq = TermQuery::new(
+                Term::from_field_text(field, term),
+                IndexRecordOption::WithFreqs,
+            );
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(tq), boost)),
+            ));
+        };
+        for t in &exact_terms {
+            push(f.name_exact, t, BOOST_NAME_EXACT);
+        }
+        for t in &terms {
+            push(f.name, t, BOOST_NAME);
+            push(f.server, t, BOOST_SERVER);
+            push(f.param_names, t, BOOST_PARAM_NAMES);
+            push(f.description, t, BOOST_DESCRIPTION);
+            push(f.param_text, t, BOOST_PARAM_TEXT);
+        }
+        Some(BooleanQuery::new(clauses))
+    }
+}
+
+fn build_schema() -> (Schema, Fields) {
+    let text = |analyzer: &str| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(analyzer)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        )
+    };
+    let mut b = Schema::builder();
+    let fields = Fields {
+        ord: b.add_u64_field("ord", FAST),
+        name_exact: b.add_text_field("name_exact", text(EXACT_ANALYZER)),
+        name: b.add_text_field("name", text(IDENT_ANALYZER)),
+        server: b.add_text_field("server", text(IDENT_ANALYZER)),
+        description: b.add_text_field("description", text(IDENT_ANALYZER)),
+        param_names: b.add_text_field("param_names", text(IDENT_ANALYZER)),
+        param_text: b.add_text_field("param_text", text(IDENT_ANALYZER)),
+    };
+    (b.build(), fields)
+}
+
+/// Identifier-splitting tokenizer followed by English stemming.
+pub fn ident_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(IdentifierTokenizer::new(TokenMode::Split))
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// Whole identifiers only, lowercased, unstemmed (for exact-name matching).
+pub fn exact_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(IdentifierTokenizer::new(TokenMode::Whole)).build()
+}
+
+/// Runs `text` through `analyzer`, returning distinct terms in first-seen order.
+fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while let Some(tok) = stream.next() {
+        if out.len() >= MAX_QUERY_TERMS {
+            break;
+        }
+        if !tok.text.is_empty() && seen.insert(tok.text.clone()) {
+            out.push(tok.text.clone());
+        }
+    }
+    out
+}
+
+/// Makes the collected feature `(score, Reverse(ord))`: ties on score are
+/// broken by ascending `ord`, i.e. ascending key, independent of segments.
+struct OrdTieBreak;
+
+struct OrdSegmentTieBreak(Arc<dyn ColumnValues<u64>>);
+
+impl ScoreTweaker<(Score, Reverse<u64>)> for OrdTieBreak {
+    type Child = OrdSegmentTieBreak;
+
+    fn segment_tweaker(&self, segment_reader: &SegmentReader) -> tantivy::Result<Self::Child> {
+        let column = segment_reader.fast_fields().u64("ord")?;
+        Ok(OrdSegmentTieBreak(column.first_or_default_col(u64::MAX)))
+    }
+}
+
+impl ScoreSegmentTweaker<(Score, Reverse<u64>)> for OrdSegmentTieBreak {
+    fn score(&mut self, doc: DocId, score: Score) -> (Score, Reverse<u64>) {
+        (score, Reverse(self.0.get_val(doc)))
+    }
+}
+
+/// What [`IdentifierTokenizer`] emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenMode {
+    /// Sub-words of each identifier, plus the whole identifier when it has
+    /// more than one sub-word.
+    Split,
+    /// Only whole identifiers.
+    Whole,
+}
+
+/// Code-aware tokenizer.
+///
+/// Text is cut into identifiers: maximal runs of alphanumerics, `_`, `-` and
+/// `.` (trimmed of leading/trailing punctuation). Each identifier is split on
+/// `_ - .` and on camelCase / PascalCase boundaries, including acronyms
+/// (`getHTTPResponse` → `get http response`; `listPRs` → `list prs`). Digits
+/// stay attached to the preceding letters (`s3`, `base64Encode` → `base64
+/// encode`). Everything is lowercased; in [`TokenMode::Split`] the whole
+/// identifier is also emitted (`read_file` → `read_file read file`), and
+/// short vowel-less plurals are singularised (`prs` → `pr`, `dbs` → `db`).
+#[derive(Clone)]
+pub struct IdentifierTokenizer {
+    mode: TokenMode,
+    tokens: Vec<Token>,
+}
+
+impl IdentifierTokenizer {
+    /// Creates a tokenizer emitting tokens according to `mode`.
+    pub fn new(mode: TokenMode) -> Self {
+        IdentifierTokenizer {
+            mode,
+            tokens: Vec::new(),
+        }
+    }
+}
+
+/// Token stream over tokens precomputed by [`IdentifierTokenizer`].
+pub struct IdentifierTokenStream<'a> {
+    /// Real tokens followed by one sentinel (returned before/after iteration).
+    tokens: &'a mut Vec<Token>,
+    /// Number of `advance` calls so far.
+    cursor: usize,
+}
+
+impl Tokenizer for IdentifierTokenizer {
+    type TokenStream<'a> = IdentifierTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> IdentifierTokenStream<'a> {
+        self.tokens.clear();
+        tokenize_into(text, self.mode, &mut self.tokens);
+        self.tokens.push(Token::default());
+        IdentifierTokenStream {
+            tokens: &mut self.tokens,
+            cursor: 0,
+        }
+    }
+}
+
+impl IdentifierTokenStream<'_> {
+    fn current(&self) -> usize {
+        let real = self.tokens.len() - 1;
+        if self.cursor == 0 || self.cursor > real {
+            real
+        } else {
+            self.cursor - 1
+        }
+    }
+}
+
+impl TokenStream for IdentifierTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        let real = self.tokens.len() - 1;
+        if self.cursor <= real {
+            self.cursor += 1;
+        }
+        self.cursor <= real
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.current()]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        let i = self.current();
+        &mut self.tokens[i]
+    }
+}
+
+fn is_connector(c: char) -> bool {
+    matches!(c, '_' | '-' | '.')
+}
+
+/// Appends the tokens of `text` to `out`.
+fn tokenize_into(text: &str, mode: TokenMode, out: &mut Vec<Token>) {
+    let mut position = 0usize;
+    let mut emit = |out: &mut Vec<Token>, s: String, from: usize, to: usize| {
+        if s.is_empty() || s.len() > MAX_TOKEN_BYTES {
+            return;
+        }
+        out.push(Token {
+            offset_from: from,
+            offset_to: to,
+            position,
+            text: s,
+            position_length: 1,
+        });
+        position += 1;
+    };
+
+    let mut start: Option<usize> = None;
+    let bytes_end = text.len();
+    let mut chunks: Vec<(usize, usize)> = Vec::new();
+    for (i, c) in text.char_indices() {
+        let ident = c.is_alphanumeric() || is_connector(c);
+        match (ident, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                chunks.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        chunks.push((s, bytes_end));
+    }
+
+    let mut parts: Vec<(usize, usize)> = Vec::new();
+    for (s, e) in chunks {
+        // Trim leading/trailing connectors ("file." → "file").
+        let raw = &text[s..e];
+        let trimmed_start = raw.trim_start_matches(is_connector);
+        let s = s + (raw.len() - trimmed_start.len());
+        let chunk = trimmed_start.trim_end_matches(is_connector);
+        if chunk.is_empty() {
+            continue;
+        }
+        let e = s + chunk.len();
+        parts.clear();
+        split_identifier(chunk, s, &mut parts);
+        match mode {
+            TokenMode::Whole => emit(out, chunk.to_lowercase(), s, e),
+            TokenMode::Split => {
+                if parts.len() > 1 {
+                    emit(out, chunk.to_lowercase(), s, e);
+                }
+                for &(ps, pe) in &parts {
+                    emit(out, normalize_part(&text[ps..pe]), ps, pe);
+                }
+            }
+        }
+    }
+}
+
+/// Splits one identifier into sub-word byte ranges (absolute, using `base`).
+fn split_identifier(chunk: &str, base: usize, parts: &mut Vec<(usize, usize)>) {
+    let chars: Vec<(usize, char)> = chunk.char_indices().collect();
+    let n = chars.len();
+    let mut run_start: Option<usize> = None; // index into `chars`
+    for i in 0..=n {
+        let c = chars.get(i).map(|&(_, c)| c);
+        let alnum = c.is_some_and(char::is_alphanumeric);
+        if !alnum {
+            if let Some(rs) = run_start.take() {
+                split_camel(&chars[rs..i], base, end_byte(&chars, i, chunk.len()), parts);
+            }
+            continue;
+        }
+        if run_start.is_none() {
+            run_start = Some(i);
+        }
+    }
+}
+
+fn end_byte(chars: &[(usize, char)], i: usize, len: usize) -> usize {
+    chars.get(i).map_or(len, |&(b, _)| b)
+}
+
+/// Splits an alphanumeric run on camelCase / acronym boundaries.
+fn split_camel(
+    run: &[(usize, char)],
+    base: usize,
+    run_end: usize,
+    parts: &mut Vec<(usize, usize)>,
+) {
+    let n = run.len();
+    let mut start = 0usize;
+    for i in 1..n {
+        let prev = run[i - 1].1;
+        let cur = run[i].1;
+        let next = run.get(i + 1).map(|&(_, c)| c);
+        let boundary = if !cur.is_uppercase() {
+            false
+        } else if prev.is_lowercase() || prev.is_numeric() {
+            // "getHttp", "base64Encode"
+            true
+        } else if prev.is_uppercase() {
+            // "HTTPResponse": split before the last capital of an acronym,
+            // unless it is a plural acronym ("PRs", "URLsFor").
+            match next {
+                Some(nc) if nc.is_lowercase() => {
+                    let plural_acronym =
+                        nc == 's' && run.get(i + 2).is_none_or(|&(_, c)| !c.is_lowercase());
+                    !plural_acronym
+                }
+                _ => false,
+            }
+        } else {
+            false
+        };
+        if boundary {
+            parts.push((base + run[start].0, base + run[i].0));
+            start = i;
+        }
+    }
+    if n > 0 {
+        parts.push((base + run[start].0, base + run_end));
+    }
+}
+
+/// Lowercases a sub-word and singularises short vowel-less plurals
+/// (`prs` → `pr`, `dbs` → `db`), which the English stemmer leaves alone.
+fn normalize_part(part: &str) -> String {
+    let lower = part.to_lowercase();
+    let b = lower.as_bytes();
+    if (3..=5).contains(&b.len())
+        && b.is_ascii()
+        && b[b.len() - 1] == b's'
+        && b[b.len() - 2] != b's'
+        && b[..b.len() - 1]
+            .iter()
+            .all(|c| c.is_ascii_alphabetic() && !b"aeiouy".contains(c))
+    {
+        return lower[..lower.len() - 1].to_string();
+    }
+    lower
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tool(server: &str, name: &str, description: &str, params: &[&str]) -> ToolDoc {
+        ToolDoc {
+            key: format!("{server}:{name}"),
+            server: server.to_string(),
+            name: name.to_string(),
+            description: description.to_string(),
+            param_names: params.iter().map(|p| p.to_string()).collect(),
+            param_text: String::new(),
+        }
+    }
+
+    fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stream = analyzer.token_stream(text);
+        while let Some(t) = stream.next() {
+            out.push(t.text.clone());
+        }
+        out
+    }
+
+    fn split_tokens(text: &str) -> Vec<String> {
+        let mut tok = IdentifierTokenizer::new(TokenMode::Split);
+        let mut stream = tok.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        out
+    }
+
+    fn keys(hits: &[SearchHit]) -> Vec<&str> {
+        hits.iter().map(|h| h.key.as_str()).collect()
+    }
+
+    fn corpus() -> Vec<ToolDoc> {
+        vec![
+            tool(
+                "fs",
+                "read_file",
+                "Read the contents of a file from disk.",
+                &["path"],
+            ),
+            tool(
+                "fs",
+                "read_files",
+                "Read several files at once.",
+                &["paths"],
+            ),
+            tool(
+                "fs",
+                "write_file",
+                "Write text content to a file.",
+                &["path", "content"],
+            ),
+            tool(
+                "fs",
+                "list_directory",
+                "List entries of a directory.",
+                &["path"],
+            ),
+            tool(
+                "web",
+                "getHTTPResponse",
+                "Fetch a URL and return the response body.",
+                &["url"],
+            ),
+            tool(
+                "github",
+                "listPRs",
+                "List pull requests of a repository.",
+                &["owner", "repo"],
+            ),
+            tool(
+                "github",
+                "create_issue",
+                "Open a new issue.",
+                &["owner", "repo", "title"],
+            ),
+            tool(
+                "github",
+                "search_code",
+                "Searching code across repositories.",
+                &["query"],
+            ),
+            tool(
+                "slack",
+                "post_message",
+                "Send a chat message to a channel.",
+                &["channelId", "text"],
+            ),
+            tool(
+                "weather",
+                "get_forecast",
+                "Weather forecast for a location.",
+                &["latitude", "longitude"],
+            ),
+        ]
+    }
+
+    #[test]
+    fn tokenizer_splits_identifiers() {
+        assert_eq!(split_tokens("read_file"), ["read_file", "read", "file"]);
+        assert_eq!(
+            split_tokens("getHTTPResponse"),
+            ["gethttpresponse", "get", "http", "response"]
+        );
+        assert_eq!(split_tokens("listPRs"), ["listprs", "list", "pr"]);
+        assert_eq!(split_tokens("list_prs"), ["list_prs", "list", "pr"]);
+        assert_eq!(
+            split_tokens("kebab-case.dot"),
+            ["kebab-case.dot", "kebab", "case", "dot"]
+        );
+        assert_eq!(
+            split_tokens("XMLHttpRequest"),
+            ["xmlhttprequest", "xml", "http", "request"]
+        );
+        assert_eq!(
+            split_tokens("base64Encode s3"),
+            ["base64encode", "base64", "encode", "s3"]
+        );
+        assert_eq!(
+            split_tokens("getURLsFor"),
+            ["geturlsfor", "get", "urls", "for"]
+        );
+        assert_eq!(
+            split_tokens("(\"Reads\" a file.) server:tool"),
+            ["reads", "a", "file", "server", "tool"]
+        );
+        assert!(split_tokens("  ,;:()*  ").is_empty());
+    }
+
+    #[test]
+    fn analyzers_stem_and_keep_exact_names() {
+        assert_eq!(
+            tokens(&mut ident_analyzer(), "Searching files"),
+            ["search", "file"]
+        );
+        assert_eq!(
+            tokens(&mut exact_analyzer(), "Read_File now"),
+            ["read_file", "now"]
+        );
+        assert_eq!(
+            tokens(&mut exact_analyzer(), "github:create_issue"),
+            ["github", "create_issue"]
+        );
+    }
+
+    #[test]
+    fn exact_name_ranks_first() {
+        let idx = ToolIndex::build(&corpus()).unwrap();
+        for (q, want) in [
+            ("read_file", "fs:read_file"),
+            ("read_files", "fs:read_files"),
+            ("write_file", "fs:write_file"),
+            ("getHTTPResponse", "web:getHTTPResponse"),
+        ] {
+            let hits = idx.search(q, 5);
+            assert_eq!(hits[0].key, want, "query {q:?}: {hits:?}");
+            assert!(hits[0].score > hits[1].score, "query {q:?}: {hits:?}");
+        }
+    }
+
+    #[test]
+    fn camel_and_snake_match_both_ways() {
+        let idx = ToolIndex::build(&corpus()).unwrap();
+        // snake_case query → camelCase tool
+        assert_eq!(
+            idx.search("get_http_response", 3)[0].key,
+            "web:getHTTPResponse"
+        );
+        assert_eq!(idx.search("list_prs", 3)[0].key, "github:listPRs");
+        assert_eq!(idx.search("list PR", 3)[0].key, "github:listPRs");
+        // camelCase query → snake_case tool
+        assert_eq!(idx.search("createIssue", 3)[0].key, "github:create_issue");
+        assert_eq!(idx.search("PostMessage", 3)[0].key, "slack:post_message");
+        // plain words → tool with identifier name
+        assert_eq!(idx.search("http response", 3)[0].key, "web:getHTTPResponse");
+    }
+
+    #[test]
+    fn stemming_matches_inflections() {
+        let idx = ToolIndex::build(&corpus()).unwrap();
+        // No document contains the literal words below; only stems match.
+        assert_eq!(idx.search("searches", 3)[0].key, "github:search_code");
+        // "forecasts" → "forecast"; "directories" → "directori" == "directory".
+        assert_eq!(idx.search("forecasts", 3)[0].key, "weather:get_forecast");
+        assert_eq!(idx.search("directories", 3)[0].key, "fs:list_directory");
+        // "messages" matches post_message.
+        assert_eq!(idx.search("messages", 3)[0].key, "slack:post_message");
+    }
+
+    #[test]
+    fn param_name_matches() {
+        let idx = ToolIndex::build(&corpus()).unwrap();
+        assert_eq!(idx.search("latitude", 3)[0].key, "weather:get_forecast");
+        // camelCase param "channelId" found by "channel id".
+        assert_eq!(idx.search("channel_id", 3)[0].key, "slack:post_message");
+        let hits = idx.search("title", 10);
+        assert_eq!(keys(&hits), ["github:create_issue"]);
+    }
+
+    #[test]
+    fn param_text_matches() {
+        let mut docs = corpus();
+        docs.push(ToolDoc {
+            param_text: "isbn: the zebra identifier".into(),
+            ..tool("books", "lookup", "Look a book up.", &["isbn"])
+        });
+        let idx = ToolIndex::build(&docs).unwrap();
+        assert_eq!(keys(&idx.search("zebra", 5)), ["books:lookup"]);
+    }
+
+    #[test]
+    fn server_name_matches() {
+        let idx = ToolIndex::build(&corpus()).unwrap();
+        let hits = idx.search("github", 10);
+        let mut got = keys(&hits);
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "github:create_issue",
+                "github:listPRs",
+                "github:search_code"
+            ]
+        );
+        // "server:tool" style query ranks that tool first.
+        assert_eq!(
+            idx.search("github:create_issue", 3)[0].key,
+            "github:create_issue"
+        );
+    }
+
+    #[test]
+    fn special_characters_never_error() {
+        let idx = ToolIndex::build(&corpus()).unwrap();
+        for q in [
+            "\"read file\"",
+            "name:read_file",
+            "(read OR write) AND file",
+            "*",
+            "file*",
+            "~!@#$%^&*()_+{}|:\"<>?[]\\;',./`",
+            "+file -write",
+            "read^2 file~1",
+            "fs:read_file)",
+            "AND",
+            "ünïcödé 文件 読む",
+            "\u{0}\u{7f}",
+        ] {
+            let _ = idx.search(q, 5);
+        }
+        assert_eq!(idx.search("(write) AND \"file\"*", 1)[0].key, "fs:write_file");
+        assert!(idx.search("*", 5).is_empty());
+        let long = "a".repeat(10_000);
+        assert!(idx.search(&long, 5).is_empty());
+    }
+
+    #[test]
+    fn empty_query_and_no_match() {
+        let idx = ToolIndex::build(&corpus()).unwrap();
+        assert!(idx.search("", 5).is_empty());
+        assert!(idx.search("   \t\n ", 5).is_empty());
+        assert!(idx.search("xylophone", 5).is_empty());
+        assert!(idx.search("file", 0).is_empty());
+    }
+
+    #[test]
+    fn limit_is_respected() {
+        let idx = ToolIndex::build(&corpus()).unwrap();
+        let all = idx.search("file path repo", 100);
+        assert!(all.len() > 3, "{all:?}");
+        assert_eq!(idx.search("file path repo", 3).len(), 3);
+        assert_eq!(idx.search("file path repo", 1).len(), 1);
+        assert_eq!(keys(&idx.search("file path repo", 3)), keys(&all[..3]));
+    }
+
+    #[test]
+    fn order_is_deterministic_with_key_tie_break() {
+        // Identical tools except for the key: scores tie, keys decide.
+        let mut docs: Vec<ToolDoc> = ["zeta", "alpha", "mid", "beta"]
+            .iter()
+            .map(|s| tool(s, "ping", "Ping the host.", &[]))
+            .collect();
+        docs.push(tool("other", "pong", "Unrelated.", &[]));
+        let idx = ToolIndex::build(&docs).unwrap();
+        let hits = idx.search("ping", 10);
+        assert_eq!(
+            keys(&hits),
+            ["alpha:ping", "beta:ping", "mid:ping", "zeta:ping"]
+        );
+        assert!(hits.windows(2).all(|w| w[0].score == w[1].score));
+        // Limit cuts ties by key too.
+        assert_eq!(keys(&idx.search("ping", 2)), ["alpha:ping", "beta:ping"]);
+        // Same input in another order gives the same output.
+        docs.reverse();
+        let idx2 = ToolIndex::build(&docs).unwrap();
+        assert_eq!(keys(&idx2.search("ping", 10)), keys(&hits));
+        // Scores are sorted descending.
+        let hits = idx.search("ping pong host", 10);
+        assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
+    }
+
+    #[test]
+    fn duplicate_keys_are_indexed_once() {
+        let mut docs = corpus();
+        docs.push(docs[0].clone());
+        let idx = ToolIndex::build(&docs).unwrap();
+        assert_eq!(idx.len(), corpus().len());
+        assert_eq!(
+            idx.search("read_file", 10)
+                .iter()
+                .filter(|h| h.key == "fs:read_file")
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn empty_index() {
+        let idx = ToolIndex::build(&[]).unwrap();
+        assert!(idx.is_empty());
+        assert_eq!(idx.len(), 0);
+        assert!(idx.search("anything", 10).is_empty());
+        let idx = ToolIndex::build(&corpus()).unwrap();
+        assert!(!idx.is_empty());
+        assert_eq!(idx.len(), 10);
+    }
+
+    #[test]
+    fn index_is_send_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<ToolIndex>();
+        let hit = SearchHit {
+            key: "a:b".into(),
+            score: 1.5,
+        };
+        assert_eq!(
+            serde_json::to_value(&hit).unwrap(),
+            serde_json::json!({"key": "a:b", "score": 1.5})
+        );
+    }
+
+    #[test]
+    fn ten_thousand_tools() {
+        const VERBS: [&str; 10] = [
+            "get", "list", "create", "update", "delete", "search", "read", "write", "sync", "fetch",
+        ];
+        const NOUNS: [&str; 20] = [
+            "file", "issue", "user", "repo", "message", "channel", "event", "ticket", "invoice",
+            "order", "record", "table", "bucket", "object", "page", "comment", "label", "branch",
+            "commit", "task",
+        ];
+        let docs: Vec<ToolDoc> = (0..10_000)
+            .map(|i| {
+                let verb = VERBS[i % VERBS.len()];
+                let noun = NOUNS[(i / VERBS.len()) % NOUNS.len()];
+                let server = format!("server{}", i / 50);
+                let name = format!("{verb}_{noun}_v{i}");
+                let description = format!(
+                    "{verb} a {noun} in the {server} backend. Returns the {noun} as JSON; \
+                     supports pagination and filtering by owner and date."
+                );
+                ToolDoc {
+                    key: format!("{server}:{name}"),
+                    param_text: format!("{noun}_id: identifier of the {noun}"),
+                    ..tool(
+                        &server,
+                        &name,
+                        &description,
+                        &[&format!("{noun}Id"), "limit", "cursor"],
+                    )
+                }
+            })
+            .collect();
+        let t0 = std::time::Instant::now();
+        let idx = ToolIndex::build(&docs).unwrap();
+        let build = t0.elapsed();
+        assert_eq!(idx.len(), 10_000);
+
+        let t1 = std::time::Instant::now();
+        let target = &docs[7453];
+        let hits = idx.search(&target.name, 10);
+        let query = t1.elapsed();
+        assert_eq!(hits[0].key, target.key);
+        assert_eq!(target.key, "server149:update_channel_v7453");
+
+        let t2 = std::time::Instant::now();
+        let broad = idx.search("search comments on a branch and list labels", 20);
+        let broad_query = t2.elapsed();
+        assert_eq!(broad.len(), 20);
+        assert!(broad.windows(2).all(|w| w[0].score >= w[1].score));
+        eprintln!("10k tools: build {build:?}, exact query {query:?}, broad query {broad_query:?}");
+    }
+}

@@ -1,0 +1,11 @@
+//! MCPProxy core: one local MCP endpoint in front of many upstream MCP servers.
+
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod core;
+pub mod events;
+pub mod mcp;
+pub mod secrets;
+pub mod server;
+pub mod upstream;

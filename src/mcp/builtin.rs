@@ -1,0 +1,96 @@
+//! Definitions of the `/mcp` built-in tools.
+
+use rmcp::model::{JsonObject, Tool, ToolAnnotations};
+use serde_json::json;
+use std::sync::Arc;
+
+fn schema(value: serde_json::Value) -> Arc<JsonObject> {
+    match value {
+        serde_json::Value::Object(map) => Arc::new(map),
+        _ => unreachable!("tool schemas are objects"),
+    }
+}
+
+fn call_schema(variant: &str) -> Arc<JsonObject> {
+    schema(json!({
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "description": format!("Tool to call as \"server:tool\" (from retrieve_tools; its call_with must be {variant} or lower)")},
+            "args": {"type": "object", "description": "Arguments matching the tool's inputSchema", "additionalProperties": true}
+        },
+        "required": ["name"]
+    }))
+}
+
+/// Every built-in tool of `/mcp` in retrieve_tools mode.
+pub fn tools() -> Vec<Tool> {
+    vec![
+        Tool::new(
+            "retrieve_tools",
+            "Search all connected MCP servers' tools with BM25 full-text search. Returns the best matches as \"server:tool\" names with description, inputSchema, annotations, score and call_with (the call_tool_* variant to use). Always use this first to find a tool.",
+            schema(json!({
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string", "description": "What you want to do, in natural language or keywords"},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 100, "description": "Maximum results (default: tools_limit from the config)"}
+                },
+                "required": ["query"]
+            })),
+        )
+        .annotate(ToolAnnotations::new().read_only(true).open_world(false)),
+        Tool::new(
+            "describe_tool",
+            "Full definition (description, inputSchema, outputSchema, annotations, call_with) of one upstream tool given as \"server:tool\".",
+            schema(json!({
+                "type": "object",
+                "properties": {"name": {"type": "string", "description": "\"server:tool\""}},
+                "required": ["name"]
+            })),
+        )
+        .annotate(ToolAnnotations::new().read_only(true).open_world(false)),
+        Tool::new(
+            "call_tool_read",
+            "Call a read-only upstream tool (call_with = call_tool_read). Refused for tools that write or destroy.",
+            call_schema("call_tool_read"),
+        )
+        .annotate(ToolAnnotations::new().read_only(true)),
+        Tool::new(
+            "call_tool_write",
+            "Call an upstream tool that may change state but is not destructive (call_with = call_tool_write or call_tool_read).",
+            call_schema("call_tool_write"),
+        )
+        .annotate(ToolAnnotations::new().read_only(false).destructive(false)),
+        Tool::new(
+            "call_tool_destructive",
+            "Call an upstream tool that may delete or overwrite data (call_with = call_tool_destructive). Use only when the user intends it.",
+            call_schema("call_tool_destructive"),
+        )
+        .annotate(ToolAnnotations::new().read_only(false).destructive(true)),
+        Tool::new(
+            "read_cache",
+            "Read more of a tool result that was truncated (the truncation note gives the key and offset).",
+            schema(json!({
+                "type": "object",
+                "properties": {
+                    "key": {"type": "string"},
+                    "offset": {"type": "integer", "minimum": 0, "default": 0},
+                    "limit": {"type": "integer", "minimum": 1, "description": "Characters to return (default: tool_response_limit)"}
+                },
+                "required": ["key"]
+            })),
+        )
+        .annotate(ToolAnnotations::new().read_only(true).open_world(false)),
+        Tool::new(
+            "upstream_servers",
+            "Inspect the upstream MCP servers behind this proxy. operation \"list\" returns every server with its status, transport, tool count and configuration (secret values masked).",
+            schema(json!({
+                "type": "object",
+                "properties": {
+                    "operation": {"type": "string", "enum": ["list"], "description": "What to do"}
+                },
+                "required": ["operation"]
+            })),
+        )
+        .annotate(ToolAnnotations::new().read_only(true).open_world(false)),
+    ]
+}

@@ -1,0 +1,133 @@
+//! The shared path of every proxied tool call: validation, timeout, progress, cancellation.
+
+use crate::catalog::CatalogTool;
+use crate::core::Core;
+use crate::mcp::read_cache;
+use rmcp::model::{
+    CallToolRequest, CallToolRequestParams, CallToolResult, CancelledNotificationParam,
+    ClientRequest, ContentBlock, JsonObject, ServerResult,
+};
+use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
+use rmcp::RoleServer;
+
+/// An error result the calling model can read.
+pub fn error_result(message: impl Into<String>) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message.into())])
+}
+
+/// Check `args` against the tool's input schema; `Err` lists every problem with its path.
+pub fn validate_arguments(tool: &CatalogTool, args: &JsonObject) -> Result<(), String> {
+    let schema = serde_json::Value::Object((*tool.tool.input_schema).clone());
+    let validator = match jsonschema::validator_for(&schema) {
+        Ok(v) => v,
+        Err(err) => {
+            // A broken upstream schema must not block calls; the upstream validates itself.
+            tracing::debug!(tool = %tool.key, %err, "upstream input schema does not compile");
+            return Ok(());
+        }
+    };
+    let instance = serde_json::Value::Object(args.clone());
+    let problems: Vec<String> = validator
+        .iter_errors(&instance)
+        .map(|e| {
+            let path = e.instance_path.to_string();
+            if path.is_empty() {
+                e.to_string()
+            } else {
+                format!("{path}: {e}")
+            }
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "Invalid arguments for {}: {}. The tool's input schema is available from describe_tool.",
+            tool.key,
+            problems.join("; ")
+        ))
+    }
+}
+
+/// Call `tool` on its upstream with `args`, relaying progress and cancellation for `context`.
+/// Errors become `isError` results with an explanation; large results are truncated.
+pub async fn call_upstream(
+    core: &Core,
+    tool: &CatalogTool,
+    args: JsonObject,
+    context: &RequestContext<RoleServer>,
+) -> CallToolResult {
+    if let Err(message) = validate_arguments(tool, &args) {
+        return error_result(message);
+    }
+    let Some(upstream) = core.upstreams.get(&tool.server) else {
+        return error_result(format!("server `{}` no longer exists", tool.server));
+    };
+    let Some(peer) = upstream.peer() else {
+        let status = upstream.status();
+        return error_result(format!(
+            "server `{}` is not connected (state: {}{}); it reconnects automatically, retry shortly",
+            tool.server,
+            status.state.as_str(),
+            status
+                .last_error
+                .map(|e| format!(", last error: {e}"))
+                .unwrap_or_default()
+        ));
+    };
+    let timeout = core.call_timeout();
+    let params = CallToolRequestParams::new(tool.tool.name.clone()).with_arguments(args);
+    let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
+    let options = PeerRequestOptions::with_timeout(timeout);
+    let handle = match peer.send_cancellable_request(request, options).await {
+        Ok(handle) => handle,
+        Err(err) => return error_result(describe_error(&tool.server, &err)),
+    };
+    let _route = context.meta.get_progress_token().map(|downstream| {
+        core.upstreams.context().progress.register(
+            &tool.server,
+            handle.progress_token.clone(),
+            context.peer.clone(),
+            downstream,
+        )
+    });
+    let request_id = handle.id.clone();
+    let outcome = tokio::select! {
+        response = handle.await_response() => response,
+        _ = context.ct.cancelled() => {
+            let reason = "cancelled by the client".to_string();
+            let _ = peer
+                .notify_cancelled(CancelledNotificationParam::new(Some(request_id), Some(reason)))
+                .await;
+            return error_result(format!("call to {} was cancelled", tool.key));
+        }
+    };
+    let result = match outcome {
+        Ok(ServerResult::CallToolResult(result)) => result,
+        Ok(other) => {
+            return error_result(format!(
+                "server `{}` answered tools/call with an unexpected result: {}",
+                tool.server,
+                serde_json::to_string(&other).unwrap_or_default()
+            ))
+        }
+        Err(err) => return error_result(describe_error(&tool.server, &err)),
+    };
+    let limit = core.config().tool_response_limit;
+    read_cache::truncate(&core.read_cache, &tool.key, result, limit)
+}
+
+/// A message for the model explaining an upstream failure.
+fn describe_error(server: &str, err: &ServiceError) -> String {
+    match err {
+        ServiceError::Timeout { timeout } => format!(
+            "server `{server}` did not answer within {}s (call_tool_timeout); the call was cancelled",
+            timeout.as_secs()
+        ),
+        ServiceError::TransportClosed => format!(
+            "the connection to server `{server}` was lost during the call; it reconnects automatically, retry shortly"
+        ),
+        ServiceError::McpError(data) => format!("server `{server}` returned an error: {}", data.message),
+        other => format!("calling server `{server}` failed: {other}"),
+    }
+}

@@ -1,0 +1,88 @@
+//! `/mcp/all` (and `/mcp` in direct mode): every upstream tool as `server__tool`.
+
+use super::call::call_upstream;
+use super::peers::Surface;
+use crate::core::Core;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, ListToolsResult, PaginatedRequestParams, ServerConfig,
+    Tool,
+};
+use rmcp::service::{NotificationContext, RequestContext};
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use std::sync::Arc;
+
+/// The catalog as an MCP tool list with exposed names.
+pub fn list(core: &Core) -> ListToolsResult {
+    let snapshot = core.catalog.snapshot();
+    let tools: Vec<Tool> = snapshot
+        .tools()
+        .iter()
+        .map(|t| {
+            let mut tool = t.tool.clone();
+            tool.name = t.exposed_name.clone().into();
+            tool
+        })
+        .collect();
+    ListToolsResult::with_all_items(tools)
+}
+
+/// Call a tool by its exposed name.
+pub async fn call(
+    core: &Core,
+    request: CallToolRequestParams,
+    context: RequestContext<RoleServer>,
+) -> Result<CallToolResponse, McpError> {
+    let snapshot = core.catalog.snapshot();
+    let Some(tool) = snapshot.by_exposed_name(&request.name) else {
+        return Err(McpError::invalid_params(
+            format!(
+                "unknown tool `{}` (its server may have disconnected; list tools again)",
+                request.name
+            ),
+            None,
+        ));
+    };
+    let args = request.arguments.unwrap_or_default();
+    Ok(call_upstream(core, tool, args, &context).await.into())
+}
+
+/// Handler of one `/mcp/all` session.
+#[derive(Clone)]
+pub struct DirectHandler {
+    core: Arc<Core>,
+}
+
+impl DirectHandler {
+    /// Handler bound to `core`.
+    pub fn new(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+}
+
+impl ServerHandler for DirectHandler {
+    fn get_info(&self) -> ServerConfig {
+        super::server_info(
+            "MCPProxy: every tool of every connected MCP server, named server__tool.",
+        )
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        self.core.peers.add(Surface::Direct, context.peer);
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(list(&self.core))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        call(&self.core, request, context).await
+    }
+}

@@ -1,0 +1,288 @@
+//! `/mcp`: the built-in tools (retrieve_tools, call_tool_*, …) or, in direct mode, the catalog.
+
+use super::builtin;
+use super::call::{self, error_result};
+use super::direct;
+use super::peers::Surface;
+use crate::catalog::{CatalogTool, ToolClass};
+use crate::config::RoutingMode;
+use crate::core::Core;
+use crate::secrets;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, JsonObject,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::{NotificationContext, RequestContext};
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// Handler of one `/mcp` session.
+#[derive(Clone)]
+pub struct ProxyHandler {
+    core: Arc<Core>,
+}
+
+impl ProxyHandler {
+    /// Handler bound to `core`.
+    pub fn new(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+
+    fn direct_mode(&self) -> bool {
+        self.core.config().routing_mode == RoutingMode::Direct
+    }
+}
+
+/// A successful result carrying `value` as JSON text and structured content.
+pub fn json_result(value: Value) -> CallToolResult {
+    let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+    result.structured_content = Some(value);
+    result
+}
+
+fn str_arg<'a>(args: &'a JsonObject, field: &str) -> Result<&'a str, String> {
+    match args.get(field) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s),
+        Some(_) => Err(format!("`{field}` must be a non-empty string")),
+        None => Err(format!("missing required argument `{field}`")),
+    }
+}
+
+fn usize_arg(args: &JsonObject, field: &str) -> Result<Option<usize>, String> {
+    match args.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .map(|n| Some(n as usize))
+            .ok_or_else(|| format!("`{field}` must be a non-negative integer")),
+    }
+}
+
+/// JSON description of a catalog tool for retrieve_tools/describe_tool.
+fn describe(tool: &CatalogTool, score: Option<f32>) -> Value {
+    let mut entry = json!({
+        "name": tool.key,
+        "server": tool.server,
+        "tool": tool.tool.name,
+        "description": tool.tool.description,
+        "inputSchema": tool.tool.input_schema,
+        "call_with": tool.class.call_tool_name(),
+    });
+    if let Some(score) = score {
+        entry["score"] = json!(score);
+    }
+    if let Some(annotations) = &tool.tool.annotations {
+        entry["annotations"] = json!(annotations);
+    }
+    if let Some(output) = &tool.tool.output_schema {
+        entry["outputSchema"] = json!(output);
+    }
+    if let Some(title) = &tool.tool.title {
+        entry["title"] = json!(title);
+    }
+    entry
+}
+
+impl ProxyHandler {
+    fn retrieve_tools(&self, args: &JsonObject) -> Result<CallToolResult, String> {
+        let query = str_arg(args, "query")?;
+        let limit = usize_arg(args, "limit")?
+            .unwrap_or(self.core.config().tools_limit)
+            .clamp(1, 100);
+        let snapshot = self.core.catalog.snapshot();
+        let hits = snapshot.search(query, limit);
+        let tools: Vec<Value> = hits
+            .iter()
+            .map(|(hit, tool)| describe(tool, Some(hit.score)))
+            .collect();
+        let pending = self
+            .core
+            .upstreams
+            .all()
+            .iter()
+            .filter(|u| u.status().state == crate::upstream::ConnectionState::Connecting)
+            .count();
+        let mut body = json!({
+            "query": query,
+            "total": tools.len(),
+            "tools": tools,
+            "usage": "Call a tool with the call_tool_* variant named in its call_with, e.g. {\"name\": \"server:tool\", \"args\": {...}}",
+        });
+        if pending > 0 {
+            body["note"] = json!(format!(
+                "{pending} server(s) are still connecting; their tools are not searchable yet"
+            ));
+        }
+        Ok(json_result(body))
+    }
+
+    fn describe_tool(&self, args: &JsonObject) -> Result<CallToolResult, String> {
+        let name = str_arg(args, "name")?;
+        let snapshot = self.core.catalog.snapshot();
+        match snapshot.by_key(name) {
+            Some(tool) => Ok(json_result(describe(tool, None))),
+            None => Err(unknown_tool_message(name)),
+        }
+    }
+
+    async fn call_variant(
+        &self,
+        variant: ToolClass,
+        args: &JsonObject,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, String> {
+        let name = str_arg(args, "name")?;
+        let tool_args = match args.get("args") {
+            None | Some(Value::Null) => JsonObject::new(),
+            Some(Value::Object(map)) => map.clone(),
+            Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
+                Ok(Value::Object(map)) => map,
+                _ => return Err("`args` must be a JSON object".into()),
+            },
+            Some(_) => return Err("`args` must be a JSON object".into()),
+        };
+        let snapshot = self.core.catalog.snapshot();
+        let Some(tool) = snapshot.by_key(name) else {
+            return Err(unknown_tool_message(name));
+        };
+        if tool.class > variant {
+            return Err(format!(
+                "{} is a {} tool and cannot be called with {}; use {} instead",
+                tool.key,
+                match tool.class {
+                    ToolClass::Read => "read-only",
+                    ToolClass::Write => "write (not read-only)",
+                    ToolClass::Destructive => "destructive",
+                },
+                variant.call_tool_name(),
+                tool.class.call_tool_name()
+            ));
+        }
+        Ok(call::call_upstream(&self.core, tool, tool_args, context).await)
+    }
+
+    fn read_cache(&self, args: &JsonObject) -> Result<CallToolResult, String> {
+        let key = str_arg(args, "key")?;
+        let offset = usize_arg(args, "offset")?.unwrap_or(0);
+        let default_limit = self.core.config().tool_response_limit.max(1);
+        let limit = usize_arg(args, "limit")?.unwrap_or(default_limit).max(1);
+        match self.core.read_cache.read(key, offset, limit) {
+            Ok(page) => Ok(json_result(json!(page))),
+            Err(message) => Err(message),
+        }
+    }
+
+    fn upstream_servers(&self, args: &JsonObject) -> Result<CallToolResult, String> {
+        let operation = str_arg(args, "operation")?;
+        if operation != "list" {
+            return Err(format!(
+                "operation `{operation}` is not available to MCP clients here; supported: list. Manage servers with the REST API or `mcpproxy` CLI"
+            ));
+        }
+        let reveal = self.core.config().reveal_secret_headers;
+        let servers: Vec<Value> = self
+            .core
+            .upstreams
+            .all()
+            .iter()
+            .map(|u| {
+                let cfg = u.config();
+                let status = u.status();
+                json!({
+                    "name": cfg.name,
+                    "protocol": cfg.protocol.as_str(),
+                    "command": cfg.command,
+                    "args": cfg.args,
+                    "url": cfg.url,
+                    "working_dir": cfg.working_dir,
+                    "env": secrets::redact_env(&cfg.env, reveal),
+                    "headers": secrets::redact_headers(&cfg.headers, reveal),
+                    "enabled": cfg.enabled,
+                    "quarantined": cfg.quarantined.unwrap_or(false),
+                    "status": status.state.as_str(),
+                    "last_error": status.last_error,
+                    "transport": status.transport,
+                    "tool_count": status.tools.len(),
+                })
+            })
+            .collect();
+        Ok(json_result(
+            json!({"total": servers.len(), "servers": servers}),
+        ))
+    }
+}
+
+/// Message for a `server:tool` that is not in the catalog.
+pub fn unknown_tool_message(name: &str) -> String {
+    if !name.contains(':') {
+        return format!("`{name}` is not a valid tool reference; use \"server:tool\" as returned by retrieve_tools");
+    }
+    format!("no tool `{name}` is available (unknown, or its server is not connected); use retrieve_tools to find tools")
+}
+
+impl ServerHandler for ProxyHandler {
+    fn get_info(&self) -> ServerConfig {
+        super::server_info(
+            "MCPProxy: use retrieve_tools to find tools across all connected MCP servers, then call them with call_tool_read / call_tool_write / call_tool_destructive as its call_with says.",
+        )
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        let surface = if self.direct_mode() {
+            Surface::Direct
+        } else {
+            Surface::Proxy
+        };
+        self.core.peers.add(surface, context.peer);
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        if self.direct_mode() {
+            return Ok(direct::list(&self.core));
+        }
+        Ok(ListToolsResult::with_all_items(builtin::tools()))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        if self.direct_mode() {
+            return direct::call(&self.core, request, context).await;
+        }
+        let args = request.arguments.clone().unwrap_or_default();
+        let outcome = match request.name.as_ref() {
+            "retrieve_tools" => self.retrieve_tools(&args),
+            "describe_tool" => self.describe_tool(&args),
+            "call_tool_read" => self.call_variant(ToolClass::Read, &args, &context).await,
+            "call_tool_write" => self.call_variant(ToolClass::Write, &args, &context).await,
+            "call_tool_destructive" => {
+                self.call_variant(ToolClass::Destructive, &args, &context).await
+            }
+            "read_cache" => self.read_cache(&args),
+            "upstream_servers" => self.upstream_servers(&args),
+            other => {
+                return Err(McpError::invalid_params(
+                    format!("unknown tool `{other}`; this endpoint offers: retrieve_tools, describe_tool, call_tool_read, call_tool_write, call_tool_destructive, read_cache, upstream_servers"),
+                    None,
+                ))
+            }
+        };
+        Ok(outcome.unwrap_or_else(error_result).into())
+    }
+}
+
+/// Capabilities shared by the proxy's MCP surfaces.
+pub fn capabilities() -> ServerCapabilities {
+    ServerCapabilities::builder()
+        .enable_tools()
+        .enable_tool_list_changed()
+        .build()
+}

@@ -1,0 +1,146 @@
+//! Redaction of secret values as `••••<last2> (<N> chars)` (DESIGN.md §5).
+
+use indexmap::IndexMap;
+
+const HEADER_EXACT: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "x-api-key",
+    "api-key",
+    "apikey",
+    "cookie",
+    "set-cookie",
+];
+const HEADER_PARTS: &[&str] = &[
+    "token",
+    "secret",
+    "key",
+    "password",
+    "auth",
+    "session",
+    "credential",
+];
+const ENV_PARTS: &[&str] = &[
+    "TOKEN",
+    "SECRET",
+    "KEY",
+    "PASSWORD",
+    "PASS",
+    "PWD",
+    "CREDENTIAL",
+    "AUTH",
+    "PRIVATE",
+    "COOKIE",
+    "SESSION",
+];
+
+/// True for `${keyring:NAME}` / `${env:VAR}` references, which are never masked.
+pub fn is_reference(value: &str) -> bool {
+    let v = value.trim();
+    (v.starts_with("${keyring:") || v.starts_with("${env:")) && v.ends_with('}')
+}
+
+/// Header names whose values are secret.
+pub fn is_sensitive_header(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    HEADER_EXACT.contains(&lower.as_str()) || HEADER_PARTS.iter().any(|p| lower.contains(p))
+}
+
+/// Environment variable names whose values are secret.
+pub fn is_sensitive_env(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ENV_PARTS.iter().any(|p| upper.contains(p))
+}
+
+/// `••••<last2> (<N> chars)`; `••••` for values of 4 chars or fewer; references unchanged.
+pub fn mask_value(value: &str) -> String {
+    if is_reference(value) {
+        return value.to_string();
+    }
+    let chars: Vec<char> = value.chars().collect();
+    if chars.len() <= 4 {
+        return "••••".to_string();
+    }
+    let last2: String = chars[chars.len() - 2..].iter().collect();
+    format!("••••{last2} ({} chars)", chars.len())
+}
+
+/// Masked copy of a header map unless `reveal` is set.
+pub fn redact_headers(
+    headers: &IndexMap<String, String>,
+    reveal: bool,
+) -> IndexMap<String, String> {
+    redact(headers, reveal, is_sensitive_header)
+}
+
+/// Masked copy of an env map unless `reveal` is set.
+pub fn redact_env(env: &IndexMap<String, String>, reveal: bool) -> IndexMap<String, String> {
+    redact(env, reveal, is_sensitive_env)
+}
+
+fn redact(
+    map: &IndexMap<String, String>,
+    reveal: bool,
+    sensitive: fn(&str) -> bool,
+) -> IndexMap<String, String> {
+    map.iter()
+        .map(|(k, v)| {
+            let shown = if !reveal && sensitive(k) {
+                mask_value(v)
+            } else {
+                v.clone()
+            };
+            (k.clone(), shown)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_with_last_two_and_length() {
+        assert_eq!(mask_value("Bearer abcdef123456"), "••••56 (19 chars)");
+        assert_eq!(mask_value("abcd"), "••••");
+        assert_eq!(mask_value(""), "••••");
+        assert_eq!(mask_value("${keyring:gh_token}"), "${keyring:gh_token}");
+        assert_eq!(mask_value("${env:HOME}"), "${env:HOME}");
+    }
+
+    #[test]
+    fn sensitive_names() {
+        for h in [
+            "Authorization",
+            "X-API-Key",
+            "Cookie",
+            "X-Auth-Token",
+            "proxy-authorization",
+        ] {
+            assert!(is_sensitive_header(h), "{h}");
+        }
+        assert!(!is_sensitive_header("Accept"));
+        for e in [
+            "GITHUB_TOKEN",
+            "DB_PASSWORD",
+            "aws_secret_access_key",
+            "PRIVATE_PEM",
+            "API_KEY",
+        ] {
+            assert!(is_sensitive_env(e), "{e}");
+        }
+        assert!(!is_sensitive_env("PATH"));
+        assert!(!is_sensitive_env("LOG_LEVEL"));
+    }
+
+    #[test]
+    fn redaction_respects_reveal() {
+        let mut m = IndexMap::new();
+        m.insert("Authorization".to_string(), "Bearer 1234567890".to_string());
+        m.insert("Accept".to_string(), "text/plain".to_string());
+        let r = redact_headers(&m, false);
+        assert_eq!(r["Authorization"], "••••90 (17 chars)");
+        assert_eq!(r["Accept"], "text/plain");
+        assert_eq!(redact_headers(&m, true), m);
+    }
+}

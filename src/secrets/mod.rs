@@ -1,0 +1,7 @@
+//! Secret handling: masking of sensitive header/env values on read surfaces.
+
+pub mod mask;
+
+pub use mask::{
+    is_reference, is_sensitive_env, is_sensitive_header, mask_value, redact_env, redact_headers,
+};

@@ -1,0 +1,219 @@
+//! Upstream MCP servers: transports, supervision and the set of running upstreams.
+
+pub mod client;
+pub mod connect;
+pub mod logfile;
+pub mod progress;
+pub mod sse;
+pub mod state;
+pub mod stdio;
+pub mod supervisor;
+
+use crate::config::ServerConfig;
+use crate::events::EventBus;
+use connect::ResolvedServer;
+use indexmap::IndexMap;
+use logfile::ServerLog;
+use progress::ProgressRouter;
+use rmcp::{Peer, RoleClient};
+pub use state::{ConnectionState, ServerStatus};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use supervisor::Backoff;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Shared services every supervisor needs.
+#[derive(Clone)]
+pub struct UpstreamContext {
+    /// HTTP client for Streamable HTTP and SSE upstreams.
+    pub http: reqwest::Client,
+    /// Progress forwarding table.
+    pub progress: ProgressRouter,
+    /// Event bus.
+    pub events: EventBus,
+    /// Directory of per-server logs.
+    pub logs_dir: PathBuf,
+    /// Reconnect delays.
+    pub backoff: Backoff,
+}
+
+impl UpstreamContext {
+    /// Context with a default HTTP client.
+    pub fn new(events: EventBus, logs_dir: PathBuf) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .user_agent(concat!("mcpproxy/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("TLS backend available");
+        Self {
+            http,
+            progress: ProgressRouter::default(),
+            events,
+            logs_dir,
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+/// One configured upstream and its supervisor.
+pub struct Upstream {
+    /// Server name.
+    pub name: String,
+    config: ServerConfig,
+    status: RwLock<ServerStatus>,
+    peer: RwLock<Option<Peer<RoleClient>>>,
+    /// The server's log.
+    pub log: ServerLog,
+    cancel: CancellationToken,
+    task: Mutex<Option<JoinHandle<()>>>,
+    ctx: UpstreamContext,
+}
+
+impl Upstream {
+    /// Status snapshot.
+    pub fn status(&self) -> ServerStatus {
+        self.status
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The configuration this upstream was started with.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// Client handle when ready.
+    pub fn peer(&self) -> Option<Peer<RoleClient>> {
+        self.peer.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set_peer(&self, peer: Option<Peer<RoleClient>>) {
+        *self.peer.write().unwrap_or_else(|e| e.into_inner()) = peer;
+    }
+
+    fn set_status(&self, change: impl FnOnce(&mut ServerStatus)) {
+        {
+            let mut status = self.status.write().unwrap_or_else(|e| e.into_inner());
+            change(&mut status);
+        }
+        supervisor::announce(self);
+    }
+
+    /// Stop the supervisor and wait for the connection and processes to be gone.
+    pub async fn stop(&self) {
+        self.cancel.cancel();
+        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+}
+
+/// The set of upstreams, keyed by name in config order.
+pub struct UpstreamManager {
+    ctx: UpstreamContext,
+    upstreams: RwLock<IndexMap<String, Arc<Upstream>>>,
+}
+
+impl UpstreamManager {
+    /// Empty manager.
+    pub fn new(ctx: UpstreamContext) -> Self {
+        Self {
+            ctx,
+            upstreams: RwLock::new(IndexMap::new()),
+        }
+    }
+
+    /// Shared context (progress router etc.).
+    pub fn context(&self) -> &UpstreamContext {
+        &self.ctx
+    }
+
+    /// Start (or register as disabled/quarantined) one upstream. Replaces one of the same name.
+    pub async fn start(&self, config: ServerConfig) {
+        let previous = self.remove_entry(&config.name);
+        if let Some(previous) = previous {
+            previous.stop().await;
+        }
+        let initial = if !config.enabled {
+            ConnectionState::Disabled
+        } else if config.quarantined.unwrap_or(false) {
+            ConnectionState::Quarantined
+        } else {
+            ConnectionState::Connecting
+        };
+        let log = ServerLog::open(&stdio::log_path(&self.ctx.logs_dir, &config.name));
+        let upstream = Arc::new(Upstream {
+            name: config.name.clone(),
+            config: config.clone(),
+            status: RwLock::new(ServerStatus::new(initial)),
+            peer: RwLock::new(None),
+            log,
+            cancel: CancellationToken::new(),
+            task: Mutex::new(None),
+            ctx: self.ctx.clone(),
+        });
+        if initial == ConnectionState::Connecting {
+            let resolved = ResolvedServer::plain(&config);
+            let task = tokio::spawn(supervisor::run(upstream.clone(), resolved));
+            *upstream.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
+        }
+        self.upstreams
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(config.name.clone(), upstream.clone());
+        supervisor::announce(&upstream);
+    }
+
+    fn remove_entry(&self, name: &str) -> Option<Arc<Upstream>> {
+        self.upstreams
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .shift_remove(name)
+    }
+
+    /// Stop and forget an upstream.
+    pub async fn remove(&self, name: &str) -> bool {
+        match self.remove_entry(name) {
+            Some(upstream) => {
+                upstream.stop().await;
+                supervisor::announce(&upstream);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Upstream by name.
+    pub fn get(&self, name: &str) -> Option<Arc<Upstream>> {
+        self.upstreams
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    /// All upstreams in config order.
+    pub fn all(&self) -> Vec<Arc<Upstream>> {
+        self.upstreams
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Stop every upstream in parallel (graceful close, then process-group signals).
+    pub async fn shutdown(&self) {
+        let all: Vec<_> = self
+            .upstreams
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+            .map(|(_, u)| u)
+            .collect();
+        futures::future::join_all(all.iter().map(|u| u.stop())).await;
+    }
+}

@@ -1,0 +1,254 @@
+//! One supervisor task per upstream: connect, list tools, watch health, reconnect with backoff.
+
+use super::client::{UpstreamClient, UpstreamSignal};
+use super::connect::{self, Connection, ResolvedServer};
+use super::state::ConnectionState;
+use super::stdio;
+use super::Upstream;
+use crate::events::CoreEvent;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Reconnect delays.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    /// First delay after a failed attempt.
+    pub initial: Duration,
+    /// Upper bound.
+    pub max: Duration,
+    /// Delay before reconnecting after a working connection dropped.
+    pub after_drop: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(30),
+            after_drop: Duration::from_millis(200),
+        }
+    }
+}
+
+impl Backoff {
+    /// Delay before attempt number `failures` (1-based) after consecutive failures.
+    pub fn delay(&self, failures: u32) -> Duration {
+        let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(16));
+        self.initial.saturating_mul(factor).min(self.max)
+    }
+}
+
+/// Interval between health pings of a ready upstream.
+pub const HEALTH_INTERVAL: Duration = Duration::from_secs(30);
+/// A ping that takes longer than this marks the connection dead.
+pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(10);
+/// Graceful close budget before the process group is signalled.
+pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time between SIGTERM and SIGKILL for a process group.
+pub const KILL_GRACE: Duration = Duration::from_secs(9);
+
+enum ReadyOutcome {
+    Stopped,
+    Dropped(String),
+}
+
+/// Run until `upstream.cancel` fires. Never returns early on errors.
+pub async fn run(upstream: Arc<Upstream>, server: ResolvedServer) {
+    let mut failures: u32 = 0;
+    loop {
+        if upstream.cancel.is_cancelled() {
+            break;
+        }
+        upstream.set_status(|s| {
+            s.state = ConnectionState::Connecting;
+        });
+        let (signal_tx, signal_rx) = mpsc::unbounded_channel();
+        let make_handler = {
+            let upstream = upstream.clone();
+            move || {
+                UpstreamClient::new(
+                    &upstream.name,
+                    signal_tx.clone(),
+                    upstream.ctx.progress.clone(),
+                    upstream.log.clone(),
+                )
+            }
+        };
+        let attempt = tokio::select! {
+            result = connect::connect(&server, &make_handler, &upstream.ctx.http, &upstream.log) => result,
+            _ = upstream.cancel.cancelled() => break,
+        };
+        drop(make_handler);
+        let delay = match attempt {
+            Ok(conn) => {
+                upstream
+                    .log
+                    .event(&format!("connected via {}", conn.transport));
+                match ready_loop(&upstream, conn, signal_rx).await {
+                    ReadyOutcome::Stopped => break,
+                    ReadyOutcome::Dropped(reason) => {
+                        failures = 0;
+                        upstream.log.event(&format!("connection lost: {reason}"));
+                        upstream.set_status(|s| {
+                            s.state = ConnectionState::Error;
+                            s.last_error = Some(reason.clone());
+                            s.tools = Arc::new(Vec::new());
+                        });
+                        upstream.ctx.backoff.after_drop
+                    }
+                }
+            }
+            Err(err) => {
+                failures += 1;
+                let delay = upstream.ctx.backoff.delay(failures);
+                upstream.log.event(&format!(
+                    "connect failed (attempt {failures}): {err}; retrying in {}ms",
+                    delay.as_millis()
+                ));
+                tracing::warn!(server = %upstream.name, error = %err, "upstream connect failed");
+                upstream.set_status(|s| {
+                    s.state = ConnectionState::Error;
+                    s.last_error = Some(err.clone());
+                    s.retry_count = failures;
+                    s.tools = Arc::new(Vec::new());
+                });
+                delay
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = upstream.cancel.cancelled() => break,
+        }
+    }
+    upstream.set_status(|s| {
+        if !matches!(
+            s.state,
+            ConnectionState::Disabled | ConnectionState::Quarantined
+        ) {
+            s.state = ConnectionState::Stopped;
+        }
+        s.tools = Arc::new(Vec::new());
+    });
+}
+
+async fn list_tools(conn: &Connection) -> Result<Vec<rmcp::model::Tool>, String> {
+    match tokio::time::timeout(Duration::from_secs(30), conn.peer.list_all_tools()).await {
+        Ok(Ok(tools)) => Ok(tools),
+        Ok(Err(err)) => Err(format!("tools/list failed: {err}")),
+        Err(_) => Err("tools/list timed out after 30s".into()),
+    }
+}
+
+async fn ready_loop(
+    upstream: &Arc<Upstream>,
+    conn: Connection,
+    mut signals: mpsc::UnboundedReceiver<UpstreamSignal>,
+) -> ReadyOutcome {
+    let tools = match list_tools(&conn).await {
+        Ok(tools) => tools,
+        Err(err) => {
+            close(upstream, conn).await;
+            return ReadyOutcome::Dropped(err);
+        }
+    };
+    let server_info = conn.peer.peer_info().and_then(|info| {
+        info.server_info
+            .as_ref()
+            .map(|i| format!("{} {}", i.name, i.version))
+    });
+    upstream.set_peer(Some(conn.peer.clone()));
+    upstream.set_status(|s| {
+        s.state = ConnectionState::Ready;
+        s.last_error = None;
+        s.retry_count = 0;
+        s.transport = Some(conn.transport);
+        s.server_info = server_info.clone();
+        s.tools = Arc::new(tools);
+    });
+    let Connection {
+        peer,
+        service,
+        pgid,
+        transport: _,
+    } = conn;
+    let stop = service.cancellation_token();
+    let mut ended = tokio::spawn(service.waiting());
+    let mut health = tokio::time::interval_at(
+        tokio::time::Instant::now() + HEALTH_INTERVAL,
+        HEALTH_INTERVAL,
+    );
+    let outcome = loop {
+        tokio::select! {
+            _ = upstream.cancel.cancelled() => {
+                stop.cancel();
+                if tokio::time::timeout(CLOSE_TIMEOUT, &mut ended).await.is_err() {
+                    ended.abort();
+                }
+                break ReadyOutcome::Stopped;
+            }
+            result = &mut ended => {
+                let reason = match result {
+                    Ok(reason) => format!("upstream closed the connection ({reason:?})"),
+                    Err(err) => format!("connection task failed: {err}"),
+                };
+                break ReadyOutcome::Dropped(reason);
+            }
+            Some(signal) = signals.recv() => match signal {
+                UpstreamSignal::ToolsChanged => {
+                    match tokio::time::timeout(Duration::from_secs(30), peer.list_all_tools()).await {
+                        Ok(Ok(tools)) => {
+                            upstream.log.event(&format!("tool list changed: {} tools", tools.len()));
+                            upstream.set_status(|s| s.tools = Arc::new(tools));
+                        }
+                        Ok(Err(err)) => upstream.log.event(&format!("re-listing tools failed: {err}")),
+                        Err(_) => upstream.log.event("re-listing tools timed out"),
+                    }
+                }
+            },
+            _ = health.tick() => {
+                match tokio::time::timeout(HEALTH_TIMEOUT, peer.send_request(ping_request())).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(err)) => {
+                        stop.cancel();
+                        let _ = tokio::time::timeout(CLOSE_TIMEOUT, &mut ended).await;
+                        break ReadyOutcome::Dropped(format!("health ping failed: {err}"));
+                    }
+                    Err(_) => {
+                        stop.cancel();
+                        let _ = tokio::time::timeout(CLOSE_TIMEOUT, &mut ended).await;
+                        break ReadyOutcome::Dropped(format!(
+                            "health ping got no answer within {}s", HEALTH_TIMEOUT.as_secs()
+                        ));
+                    }
+                }
+            }
+        }
+    };
+    upstream.set_peer(None);
+    if let Some(pgid) = pgid {
+        stdio::terminate_group(pgid, KILL_GRACE).await;
+    }
+    outcome
+}
+
+fn ping_request() -> rmcp::model::ClientRequest {
+    rmcp::model::ClientRequest::PingRequest(rmcp::model::PingRequest::default())
+}
+
+async fn close(upstream: &Arc<Upstream>, conn: Connection) {
+    let Connection { service, pgid, .. } = conn;
+    let mut service = service;
+    let _ = service.close_with_timeout(CLOSE_TIMEOUT).await;
+    if let Some(pgid) = pgid {
+        stdio::terminate_group(pgid, KILL_GRACE).await;
+    }
+    upstream.set_peer(None);
+}
+
+/// Publish a status change for `name`.
+pub(crate) fn announce(upstream: &Upstream) {
+    upstream.ctx.events.publish(CoreEvent::ServerChanged {
+        name: upstream.name.clone(),
+    });
+}
