@@ -10,6 +10,38 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+/// Why a config change was refused; the previous config stays in force and on disk.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    /// The change would make the config invalid.
+    #[error("field `{field}`: {message}. Fix: {fix}")]
+    Invalid {
+        /// Offending field (e.g. `mcpServers[2].url`).
+        field: String,
+        /// What is wrong.
+        message: String,
+        /// How to fix it.
+        fix: String,
+    },
+    /// The thing to change does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The change conflicts with the current state (e.g. a duplicate name).
+    #[error("{0}")]
+    Conflict(String),
+    /// The request itself is malformed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Writing the config file failed.
+    #[error("cannot save {path}: {message}")]
+    Io {
+        /// Config file path.
+        path: String,
+        /// OS error.
+        message: String,
+    },
+}
+
 /// Everything a surface (MCP, REST, CLI, tray) needs.
 pub struct Core {
     config: RwLock<Config>,
@@ -27,6 +59,8 @@ pub struct Core {
     pub read_cache: ReadCache,
     /// Connected MCP clients (for list_changed fan-out).
     pub peers: DownstreamPeers,
+    /// Serializes config writes so concurrent changes never lose an update.
+    write_lock: tokio::sync::Mutex<()>,
 }
 
 impl Core {
@@ -50,6 +84,7 @@ impl Core {
             catalog: catalog.clone(),
             read_cache: ReadCache::default(),
             peers: DownstreamPeers::default(),
+            write_lock: tokio::sync::Mutex::new(()),
         });
         tokio::spawn(catalog.maintain(upstreams.clone(), events.clone()));
         tokio::spawn(core.peers.clone().fan_out(events.clone()));
@@ -70,6 +105,61 @@ impl Core {
     /// Per-call timeout from `call_tool_timeout`.
     pub fn call_timeout(&self) -> Duration {
         config::parse_duration(&self.config().call_tool_timeout).unwrap_or(Duration::from_secs(120))
+    }
+
+    /// Apply `change` to a copy of the config, validate it, save it atomically, then make
+    /// the running upstreams match. On any error nothing changes (memory or disk).
+    pub async fn mutate_config<T>(
+        &self,
+        change: impl FnOnce(&mut Config) -> Result<T, ChangeError>,
+    ) -> Result<T, ChangeError> {
+        let _guard = self.write_lock.lock().await;
+        let previous = self.config();
+        let mut next = previous.clone();
+        let output = change(&mut next)?;
+        config::load::validate(&next).map_err(|(field, message, fix)| ChangeError::Invalid {
+            field,
+            message,
+            fix,
+        })?;
+        config::save_atomic(&self.config_path, &next).map_err(|err| ChangeError::Io {
+            path: self.config_path.display().to_string(),
+            message: err.to_string(),
+        })?;
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = next.clone();
+        self.apply_servers(&previous, &next).await;
+        self.events.publish(crate::events::CoreEvent::ConfigSaved);
+        Ok(output)
+    }
+
+    /// Start, restart or stop upstreams so they match `next`.
+    async fn apply_servers(&self, previous: &Config, next: &Config) {
+        for old in &previous.mcp_servers {
+            if !next.mcp_servers.iter().any(|s| s.name == old.name) {
+                self.upstreams.remove(&old.name).await;
+            }
+        }
+        for server in &next.mcp_servers {
+            let unchanged = previous.mcp_servers.iter().any(|old| old == server)
+                && self.upstreams.get(&server.name).is_some();
+            if !unchanged {
+                self.upstreams.start(server.clone()).await;
+            }
+        }
+    }
+
+    /// Reconnect one server (new process / session). Returns false when unknown.
+    pub async fn restart_server(&self, name: &str) -> bool {
+        let Some(server) = self
+            .config()
+            .mcp_servers
+            .into_iter()
+            .find(|s| s.name == name)
+        else {
+            return false;
+        };
+        self.upstreams.start(server).await;
+        true
     }
 
     /// Graceful shutdown of every upstream (close, then process-group signals).

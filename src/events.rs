@@ -12,6 +12,8 @@ pub enum CoreEvent {
     },
     /// The merged tool catalog was rebuilt.
     CatalogChanged,
+    /// The config file was written by the core.
+    ConfigSaved,
 }
 
 /// Broadcast channel of [`CoreEvent`]s; cheap to clone.

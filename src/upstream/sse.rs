@@ -68,11 +68,14 @@ pub enum SseError {
         waiting_for: &'static str,
         timeout: Duration,
     },
-    /// The event stream failed or ended before the `endpoint` event.
-    #[error("GET {url}: event stream ended before the endpoint event{}", .source.as_ref().map(|e| format!(": {}", chain(e))).unwrap_or_default())]
-    NoEndpoint {
+    /// The event stream ended before the `endpoint` event.
+    #[error("GET {url}: event stream ended before the endpoint event")]
+    EndedBeforeEndpoint { url: String },
+    /// Reading the event stream failed before the `endpoint` event.
+    #[error("GET {url}: reading the event stream failed: {}", chain(.source))]
+    Stream {
         url: String,
-        source: Option<sse_stream::Error>,
+        source: sse_stream::Error,
     },
     /// The `endpoint` event's data is not a valid URI reference.
     #[error("GET {url}: invalid endpoint event URI: {source}")]
@@ -189,10 +192,10 @@ async fn wait_for_endpoint(
     while let Some(event) = events.next().await {
         let event = match event {
             Ok(event) => event,
-            Err(error @ sse_stream::Error::Body(_)) => {
-                return Err(SseError::NoEndpoint {
+            Err(source @ sse_stream::Error::Body(_)) => {
+                return Err(SseError::Stream {
                     url: shown.to_owned(),
-                    source: Some(error),
+                    source,
                 })
             }
             Err(error) => {
@@ -219,9 +222,8 @@ async fn wait_for_endpoint(
         }
         return Ok(endpoint);
     }
-    Err(SseError::NoEndpoint {
+    Err(SseError::EndedBeforeEndpoint {
         url: shown.to_owned(),
-        source: None,
     })
 }
 
