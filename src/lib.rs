@@ -1,10 +1,12 @@
 //! MCPProxy core: one local MCP endpoint in front of many upstream MCP servers.
 
+pub mod api;
 pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod core;
 pub mod events;
+pub mod manage;
 pub mod mcp;
 pub mod secrets;
 pub mod server;

@@ -181,12 +181,20 @@ pub fn validate_server(server: &ServerConfig, index: usize) -> Result<(), Proble
             ));
         }
     }
-    for key in server.headers.keys() {
+    for (key, value) in &server.headers {
         if http::HeaderName::from_bytes(key.as_bytes()).is_err() {
             return Err(problem(
                 at("headers"),
                 format!("`{key}` is not a valid HTTP header name"),
                 "use a token such as \"Authorization\" or \"X-Api-Key\"",
+            ));
+        }
+        // The value itself is never echoed: it is usually a secret.
+        if http::HeaderValue::from_str(value).is_err() {
+            return Err(problem(
+                at(&format!("headers.{key}")),
+                "the value is not valid in an HTTP header (control characters such as a newline, or non-ASCII text)",
+                "remove line breaks and control characters from the value",
             ));
         }
     }
@@ -303,6 +311,10 @@ mod tests {
             (
                 r#"{"mcpServers":[{"name":"a","url":"http://x","headers":{"bad header":"v"}}]}"#,
                 "mcpServers[0].headers",
+            ),
+            (
+                r#"{"mcpServers":[{"name":"a","url":"http://x","headers":{"X-T":"s3cr3t\nvalue"}}]}"#,
+                "mcpServers[0].headers.X-T",
             ),
         ];
         for (text, field) in cases {

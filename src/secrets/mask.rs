@@ -95,6 +95,32 @@ fn redact(
         .collect()
 }
 
+/// The literal secret values of a server (sensitive headers/env, OAuth client secret),
+/// excluding `${…}` references; used to scrub them from log lines.
+pub fn secret_values(server: &crate::config::ServerConfig) -> Vec<String> {
+    let headers = server
+        .headers
+        .iter()
+        .filter(|(k, _)| is_sensitive_header(k));
+    let env = server.env.iter().filter(|(k, _)| is_sensitive_env(k));
+    let oauth = server
+        .oauth
+        .as_ref()
+        .and_then(|o| o.get("client_secret"))
+        .and_then(|v| v.as_str());
+    headers
+        .chain(env)
+        .map(|(_, v)| v.as_str())
+        .chain(oauth)
+        .filter(|v| !is_reference(v))
+        .flat_map(|v| {
+            // `Bearer <token>`: the token alone must not leak either.
+            let token = v.split_once(' ').map(|(_, t)| t.trim().to_string());
+            std::iter::once(v.to_string()).chain(token)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,121 @@
+//! `GET /events`: server-sent events for the UI, tray and CLI.
+//!
+//! Events: `status` (on connect and after a missed burst), `servers.changed` (one server's
+//! redacted object, or `server: null` once removed), `tools.changed`, `config.saved`,
+//! `tool_call.started` / `tool_call.finished`, and `ping` every 30 s.
+
+use super::system::status_view;
+use super::ApiState;
+use crate::core::Core;
+use crate::events::CoreEvent;
+use crate::manage::view::find_view;
+use axum::extract::State;
+use axum::response::sse::{Event, Sse};
+use futures::Stream;
+use serde_json::json;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::{interval_at, Instant, Interval};
+use tokio_util::sync::CancellationToken;
+
+/// Interval of `ping` events.
+pub const PING_INTERVAL: Duration = Duration::from_secs(30);
+
+fn event(name: &str, data: serde_json::Value) -> Event {
+    Event::default().event(name).data(data.to_string())
+}
+
+fn status_event(core: &Core) -> Event {
+    event("status", json!(status_view(core)))
+}
+
+/// The SSE event for a core event, if it is shown to clients.
+pub fn to_sse(core: &Core, core_event: &CoreEvent) -> Option<Event> {
+    Some(match core_event {
+        CoreEvent::ServerChanged { name } => event(
+            "servers.changed",
+            json!({"name": name, "server": find_view(core, name)}),
+        ),
+        CoreEvent::CatalogChanged => event(
+            "tools.changed",
+            json!({"tools": core.catalog.snapshot().tools().len()}),
+        ),
+        CoreEvent::ConfigSaved => event(
+            "config.saved",
+            json!({"path": core.config_path.display().to_string()}),
+        ),
+        CoreEvent::ToolCall(call) => {
+            let name = if call.finished.is_some() {
+                "tool_call.finished"
+            } else {
+                "tool_call.started"
+            };
+            event(name, json!(call))
+        }
+    })
+}
+
+struct Feed {
+    core: Arc<Core>,
+    events: tokio::sync::broadcast::Receiver<CoreEvent>,
+    ping: Interval,
+    stop: CancellationToken,
+    greeted: bool,
+}
+
+impl Feed {
+    async fn next(&mut self) -> Option<Event> {
+        if !self.greeted {
+            self.greeted = true;
+            return Some(status_event(&self.core));
+        }
+        loop {
+            tokio::select! {
+                _ = self.stop.cancelled() => return None,
+                _ = self.ping.tick() => {
+                    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
+                    return Some(event("ping", json!({"time": now.to_string()})));
+                }
+                received = self.events.recv() => match received {
+                    Ok(core_event) => {
+                        if let Some(sse) = to_sse(&self.core, &core_event) {
+                            return Some(sse);
+                        }
+                    }
+                    // Too slow a reader: resynchronise with a fresh status.
+                    Err(RecvError::Lagged(_)) => return Some(status_event(&self.core)),
+                    Err(RecvError::Closed) => return None,
+                },
+            }
+        }
+    }
+}
+
+/// The event stream for one client, pinging every `ping_every`.
+pub fn stream(
+    core: Arc<Core>,
+    stop: CancellationToken,
+    ping_every: Duration,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    let feed = Feed {
+        events: core.events.subscribe(),
+        core,
+        ping: interval_at(Instant::now() + ping_every, ping_every),
+        stop,
+        greeted: false,
+    };
+    futures::stream::unfold(feed, |mut feed| async move {
+        feed.next().await.map(|e| (Ok(e), feed))
+    })
+}
+
+/// Server-sent events (`text/event-stream`); browsers pass the key as `?apikey=`.
+#[utoipa::path(get, path = "/events", tag = "events",
+    responses((status = 200, description = "Event stream: status, servers.changed, tools.changed, config.saved, tool_call.started, tool_call.finished, ping", content_type = "text/event-stream", body = String)))]
+pub async fn events(
+    State(state): State<ApiState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    Sse::new(stream(state.core, state.shutdown, PING_INTERVAL))
+}
