@@ -119,3 +119,59 @@ pub async fn events(
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     Sse::new(stream(state.core, state.shutdown, PING_INTERVAL))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::response::IntoResponse;
+    use futures::StreamExt;
+
+    #[tokio::test]
+    async fn status_first_then_events_and_pings_until_shutdown() {
+        let dir = tempfile::tempdir().unwrap();
+        let core = Core::start(
+            crate::config::Config::default(),
+            dir.path().join("mcp_config.json"),
+            dir.path().to_path_buf(),
+        )
+        .await;
+        let stop = CancellationToken::new();
+        let sse = Sse::new(stream(
+            core.clone(),
+            stop.clone(),
+            Duration::from_millis(50),
+        ));
+        let mut body = sse.into_response().into_body().into_data_stream();
+        async fn next_text(body: &mut axum::body::BodyDataStream) -> Option<String> {
+            let chunk = tokio::time::timeout(Duration::from_secs(10), body.next())
+                .await
+                .expect("an SSE chunk in time");
+            chunk.map(|c| String::from_utf8(c.unwrap().to_vec()).unwrap())
+        }
+        let first = next_text(&mut body).await.unwrap();
+        assert!(first.starts_with("event: status\n"), "{first}");
+        assert!(first.contains("\"servers\""), "{first}");
+        core.events.publish(CoreEvent::ConfigSaved);
+        let mut seen = Vec::new();
+        // Bounded: a config.saved and a ping must both arrive within a few chunks.
+        for _ in 0..10 {
+            let text = next_text(&mut body).await.unwrap();
+            seen.push(text.lines().next().unwrap_or_default().to_string());
+            if seen.iter().any(|l| l == "event: config.saved")
+                && seen.iter().any(|l| l == "event: ping")
+            {
+                break;
+            }
+        }
+        assert!(
+            seen.contains(&"event: config.saved".to_string()),
+            "{seen:?}"
+        );
+        assert!(seen.contains(&"event: ping".to_string()), "{seen:?}");
+        stop.cancel();
+        assert!(
+            next_text(&mut body).await.is_none(),
+            "the stream ends on shutdown"
+        );
+    }
+}
