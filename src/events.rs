@@ -14,6 +14,13 @@ pub enum CoreEvent {
     CatalogChanged,
     /// The config file was written by the core.
     ConfigSaved,
+    /// An external edit of the config file was applied.
+    ConfigReloaded,
+    /// An external edit of the config file was invalid; the running config was kept.
+    ConfigInvalid {
+        /// Why (names the field and the fix; never a secret value).
+        error: String,
+    },
     /// A proxied tool call started or finished (any surface).
     ToolCall(ToolCallEvent),
 }

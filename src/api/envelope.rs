@@ -119,7 +119,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 rejection.status(),
                 format!(
                     "{}; send a JSON body with Content-Type: application/json",
-                    crate::manage::patch::sanitize_serde_message(&rejection.body_text())
+                    crate::secrets::strip_quoted(&rejection.body_text())
                 ),
             )),
         }
@@ -135,9 +135,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(Query(value)),
-            Err(rejection) => Err(ApiError::bad_request(
-                crate::manage::patch::sanitize_serde_message(&rejection.body_text()),
-            )),
+            Err(rejection) => Err(ApiError::bad_request(crate::secrets::strip_quoted(
+                &rejection.body_text(),
+            ))),
         }
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! Events: `status` (on connect and after a missed burst), `servers.changed` (one server's
 //! redacted object, or `server: null` once removed), `tools.changed`, `config.saved`,
+//! `config.reloaded`, `config.invalid`,
 //! `tool_call.started` / `tool_call.finished`, and `ping` every 30 s.
 
 use super::system::status_view;
@@ -45,6 +46,14 @@ pub fn to_sse(core: &Core, core_event: &CoreEvent) -> Option<Event> {
         CoreEvent::ConfigSaved => event(
             "config.saved",
             json!({"path": core.config_path.display().to_string()}),
+        ),
+        CoreEvent::ConfigReloaded => event(
+            "config.reloaded",
+            json!({"path": core.config_path.display().to_string()}),
+        ),
+        CoreEvent::ConfigInvalid { error } => event(
+            "config.invalid",
+            json!({"path": core.config_path.display().to_string(), "error": error}),
         ),
         CoreEvent::ToolCall(call) => {
             let name = if call.finished.is_some() {
@@ -113,7 +122,7 @@ pub fn stream(
 
 /// Server-sent events (`text/event-stream`); browsers pass the key as `?apikey=`.
 #[utoipa::path(get, path = "/events", tag = "events",
-    responses((status = 200, description = "Event stream: status, servers.changed, tools.changed, config.saved, tool_call.started, tool_call.finished, ping", content_type = "text/event-stream", body = String)))]
+    responses((status = 200, description = "Event stream: status, servers.changed, tools.changed, config.saved, config.reloaded, config.invalid, tool_call.started, tool_call.finished, ping", content_type = "text/event-stream", body = String)))]
 pub async fn events(
     State(state): State<ApiState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {

@@ -64,7 +64,8 @@ pub fn parse_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
 }
 
 fn parse_error(path: &Path, field: &str, err: &serde_json::Error) -> ConfigError {
-    let message = strip_position(&err.to_string());
+    // Values are never echoed: the file may hold secrets.
+    let message = crate::secrets::strip_quoted(&strip_position(&err.to_string()));
     let fix = match err.classify() {
         serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
             "correct the JSON syntax (missing comma, quote or bracket?)".to_string()

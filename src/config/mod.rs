@@ -3,6 +3,7 @@
 pub mod load;
 pub mod save;
 pub mod schema;
+pub mod watch;
 
 pub use load::{load_file, parse_duration, parse_str, ConfigError};
 pub use save::save_atomic;

@@ -134,34 +134,12 @@ pub fn keep_masked(
     Ok(incoming.to_string())
 }
 
-/// serde messages quote offending values; drop them so no value is ever echoed.
-pub fn sanitize_serde_message(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut quote: Option<char> = None;
-    for c in message.chars() {
-        match quote {
-            Some(q) if c == q => {
-                out.push('…');
-                out.push(c);
-                quote = None;
-            }
-            Some(_) => {}
-            None if c == '"' || c == '`' => {
-                out.push(c);
-                quote = Some(c);
-            }
-            None => out.push(c),
-        }
-    }
-    out
-}
-
 /// Deserialize a server object, naming the field on error without echoing values.
 pub fn server_from_object(object: Map<String, Value>) -> Result<ServerConfig, ChangeError> {
     let value = Value::Object(object);
     serde_path_to_error::deserialize::<_, ServerConfig>(value).map_err(|err| {
         let path = err.path().to_string();
-        let message = sanitize_serde_message(&err.into_inner().to_string());
+        let message = crate::secrets::strip_quoted(&err.into_inner().to_string());
         if path.is_empty() || path == "." {
             bad(format!("invalid server object: {message}"))
         } else {

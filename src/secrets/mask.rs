@@ -121,6 +121,29 @@ pub fn secret_values(server: &crate::config::ServerConfig) -> Vec<String> {
         .collect()
 }
 
+/// Error messages (e.g. serde's) quote offending values; replace every quoted part with
+/// `…` so that no submitted value is ever echoed.
+pub fn strip_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quote: Option<char> = None;
+    for c in message.chars() {
+        match quote {
+            Some(q) if c == q => {
+                out.push('…');
+                out.push(c);
+                quote = None;
+            }
+            Some(_) => {}
+            None if c == '"' || c == '`' => {
+                out.push(c);
+                quote = Some(c);
+            }
+            None => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +180,15 @@ mod tests {
         }
         assert!(!is_sensitive_env("PATH"));
         assert!(!is_sensitive_env("LOG_LEVEL"));
+    }
+
+    #[test]
+    fn quoted_values_are_stripped() {
+        assert_eq!(
+            strip_quoted("invalid type: string \"s3cr3t\", expected a boolean"),
+            "invalid type: string \"…\", expected a boolean"
+        );
+        assert_eq!(strip_quoted("integer `42`"), "integer `…`");
     }
 
     #[test]
