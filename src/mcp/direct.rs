@@ -3,11 +3,12 @@
 use super::call::call_upstream;
 use super::peers::Surface;
 use crate::core::Core;
+use rmcp::model::SubscriptionFilter;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, ListToolsResult, PaginatedRequestParams, ServerConfig,
     Tool,
 };
-use rmcp::service::{NotificationContext, RequestContext};
+use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use std::sync::Arc;
 
@@ -68,6 +69,18 @@ impl ServerHandler for DirectHandler {
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
         self.core.peers.add(Surface::Direct, context.peer);
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        Some(requested.supported_by(&self.get_info().capabilities))
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
+        self.core.peers.listen(Surface::Direct, context).await;
+        Ok(())
     }
 
     async fn list_tools(

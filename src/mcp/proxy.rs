@@ -8,11 +8,12 @@ use crate::catalog::{CatalogTool, ToolClass};
 use crate::config::RoutingMode;
 use crate::core::Core;
 use crate::secrets;
+use rmcp::model::SubscriptionFilter;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, JsonObject,
     ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
 };
-use rmcp::service::{NotificationContext, RequestContext};
+use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -236,6 +237,23 @@ impl ServerHandler for ProxyHandler {
             Surface::Proxy
         };
         self.core.peers.add(surface, context.peer);
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        Some(requested.supported_by(&self.get_info().capabilities))
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
+        let surface = if self.direct_mode() {
+            Surface::Direct
+        } else {
+            Surface::Proxy
+        };
+        self.core.peers.listen(surface, context).await;
+        Ok(())
     }
 
     async fn list_tools(
