@@ -92,6 +92,7 @@ pub fn run(config: Option<PathBuf>, data_dir: Option<PathBuf>, args: ServeArgs) 
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or_default();
+        let stop = server::termination_signal();
         let core = Core::start(cfg, config_path.clone(), data_dir).await;
         println!(
             "mcpproxy listening on http://{addr}/mcp (config: {})",
@@ -99,7 +100,7 @@ pub fn run(config: Option<PathBuf>, data_dir: Option<PathBuf>, args: ServeArgs) 
         );
         use std::io::Write;
         let _ = std::io::stdout().flush();
-        match server::run(core, listener, server::termination_signal()).await {
+        match server::run(core, listener, stop).await {
             Ok(()) => 0,
             Err(err) => {
                 eprintln!("error: {err:#}");
