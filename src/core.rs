@@ -63,17 +63,34 @@ pub struct Core {
     write_lock: tokio::sync::Mutex<()>,
 }
 
+/// Start-up options of the core that do not come from the config file.
+#[derive(Debug, Clone, Default)]
+pub struct CoreOptions {
+    /// Executable that handles `__upstream-shim` (normally the running binary); stdio servers
+    /// run under it so they die with the core even on SIGKILL. `None` spawns them directly.
+    pub shim_program: Option<PathBuf>,
+}
+
 impl Core {
     /// Build the core and start connecting to every enabled upstream in the background.
     /// Returns immediately; upstreams come up on their own.
     pub async fn start(config: Config, config_path: PathBuf, data_dir: PathBuf) -> Arc<Self> {
+        Self::start_with(config, config_path, data_dir, CoreOptions::default()).await
+    }
+
+    /// [`Core::start`] with explicit [`CoreOptions`].
+    pub async fn start_with(
+        config: Config,
+        config_path: PathBuf,
+        data_dir: PathBuf,
+        options: CoreOptions,
+    ) -> Arc<Self> {
         let events = EventBus::new();
         let logs_dir = data_dir.join("logs");
         let _ = config::ensure_private_dir(&logs_dir);
-        let upstreams = Arc::new(UpstreamManager::new(UpstreamContext::new(
-            events.clone(),
-            logs_dir,
-        )));
+        let mut context = UpstreamContext::new(events.clone(), logs_dir);
+        context.shim = options.shim_program;
+        let upstreams = Arc::new(UpstreamManager::new(context));
         let catalog = Arc::new(Catalog::default());
         let core = Arc::new(Self {
             config: RwLock::new(config.clone()),

@@ -1,7 +1,7 @@
 //! `mcpproxy serve`: load (or create) the config and run the core until SIGINT/SIGTERM.
 
 use crate::config::{self, CONFIG_FILE_NAME};
-use crate::core::Core;
+use crate::core::{Core, CoreOptions};
 use crate::server;
 use clap::Args;
 use std::path::PathBuf;
@@ -93,7 +93,10 @@ pub fn run(config: Option<PathBuf>, data_dir: Option<PathBuf>, args: ServeArgs) 
             .map(|a| a.to_string())
             .unwrap_or_default();
         let stop = server::termination_signal();
-        let core = Core::start(cfg, config_path.clone(), data_dir).await;
+        let options = CoreOptions {
+            shim_program: std::env::current_exe().ok(),
+        };
+        let core = Core::start_with(cfg, config_path.clone(), data_dir, options).await;
         println!(
             "mcpproxy listening on http://{addr}/mcp (config: {})",
             config_path.display()

@@ -65,12 +65,13 @@ pub async fn connect(
     handler: &(dyn Fn() -> UpstreamClient + Send + Sync),
     http: &reqwest::Client,
     log: &ServerLog,
+    shim: &Option<std::path::PathBuf>,
 ) -> Result<Connection, String> {
     let cfg = &server.config;
     let has_command = cfg.command.as_deref().is_some_and(|c| !c.trim().is_empty());
     match cfg.protocol {
-        Protocol::Stdio => connect_stdio(server, handler(), log).await,
-        Protocol::Auto if has_command => connect_stdio(server, handler(), log).await,
+        Protocol::Stdio => connect_stdio(server, handler(), log, shim).await,
+        Protocol::Auto if has_command => connect_stdio(server, handler(), log, shim).await,
         Protocol::Http | Protocol::StreamableHttp => {
             connect_streamable(server, handler(), http).await
         }
@@ -113,6 +114,7 @@ async fn connect_stdio(
     server: &ResolvedServer,
     handler: UpstreamClient,
     log: &ServerLog,
+    shim: &Option<std::path::PathBuf>,
 ) -> Result<Connection, String> {
     let cfg = &server.config;
     let spec = StdioSpec {
@@ -120,9 +122,11 @@ async fn connect_stdio(
         args: server.args.clone(),
         env: server.env.clone(),
         working_dir: cfg.working_dir.clone(),
+        shim: shim.clone(),
     };
     let spawned = stdio::spawn(&spec, log.clone()).map_err(|e| e.to_string())?;
     let pgid = spawned.pgid;
+    let stderr_task = spawned.stderr_task;
     match handshake(handler, spawned.transport).await {
         Ok(service) => Ok(Connection {
             peer: service.peer().clone(),
@@ -132,7 +136,10 @@ async fn connect_stdio(
         }),
         Err(err) => {
             stdio::terminate_group(pgid, Duration::from_secs(2)).await;
-            // Give the stderr reader a moment-free chance: report what was captured so far.
+            // The process is gone: let the stderr copy reach EOF so its last line can be shown.
+            if let Some(task) = stderr_task {
+                let _ = tokio::time::timeout(Duration::from_secs(1), task).await;
+            }
             let detail = log
                 .last_stderr()
                 .map(|line| format!(" (stderr: {line})"))

@@ -4,6 +4,7 @@ pub mod client;
 pub mod connect;
 pub mod logfile;
 pub mod progress;
+pub mod shim;
 pub mod sse;
 pub mod state;
 pub mod stdio;
@@ -36,6 +37,8 @@ pub struct UpstreamContext {
     pub logs_dir: PathBuf,
     /// Reconnect delays.
     pub backoff: Backoff,
+    /// Executable that understands [`shim::SHIM_ARG`]; stdio servers run under it when set.
+    pub shim: Option<PathBuf>,
 }
 
 impl UpstreamContext {
@@ -52,6 +55,7 @@ impl UpstreamContext {
             events,
             logs_dir,
             backoff: Backoff::default(),
+            shim: None,
         }
     }
 }

@@ -76,7 +76,7 @@ pub async fn run(upstream: Arc<Upstream>, server: ResolvedServer) {
             }
         };
         let attempt = tokio::select! {
-            result = connect::connect(&server, &make_handler, &upstream.ctx.http, &upstream.log) => result,
+            result = connect::connect(&server, &make_handler, &upstream.ctx.http, &upstream.log, &upstream.ctx.shim) => result,
             _ = upstream.cancel.cancelled() => break,
         };
         drop(make_handler);
@@ -181,8 +181,10 @@ async fn ready_loop(
     let outcome = loop {
         tokio::select! {
             _ = upstream.cancel.cancelled() => {
+                upstream.log.event("stopping: closing the connection");
                 stop.cancel();
                 if tokio::time::timeout(CLOSE_TIMEOUT, &mut ended).await.is_err() {
+                    upstream.log.event("connection did not close in time");
                     ended.abort();
                 }
                 break ReadyOutcome::Stopped;
@@ -227,7 +229,11 @@ async fn ready_loop(
     };
     upstream.set_peer(None);
     if let Some(pgid) = pgid {
+        upstream
+            .log
+            .event("connection closed; ending the process group");
         stdio::terminate_group(pgid, KILL_GRACE).await;
+        upstream.log.event("process group ended");
     }
     outcome
 }
