@@ -8,4 +8,5 @@ pub mod events;
 pub mod mcp;
 pub mod secrets;
 pub mod server;
+pub mod store;
 pub mod upstream;
