@@ -36,10 +36,10 @@ impl Core {
         let events = EventBus::new();
         let logs_dir = data_dir.join("logs");
         let _ = config::ensure_private_dir(&logs_dir);
-        let upstreams = Arc::new(UpstreamManager::new(UpstreamContext::new(
-            events.clone(),
-            logs_dir,
-        )));
+        let ctx = UpstreamContext::new(events.clone(), logs_dir);
+        ctx.docker.set_config(config.docker_isolation.clone());
+        ctx.docker.start_sweep();
+        let upstreams = Arc::new(UpstreamManager::new(ctx));
         let catalog = Arc::new(Catalog::default());
         let core = Arc::new(Self {
             config: RwLock::new(config.clone()),
@@ -70,6 +70,11 @@ impl Core {
     /// Per-call timeout from `call_tool_timeout`.
     pub fn call_timeout(&self) -> Duration {
         config::parse_duration(&self.config().call_tool_timeout).unwrap_or(Duration::from_secs(120))
+    }
+
+    /// Docker daemon and isolation status (`GET /api/v1/docker/status`).
+    pub async fn docker_status(&self) -> crate::docker::DockerStatus {
+        self.upstreams.context().docker.status().await
     }
 
     /// Graceful shutdown of every upstream (close, then process-group signals).

@@ -12,6 +12,8 @@ pub enum CoreEvent {
     },
     /// The merged tool catalog was rebuilt.
     CatalogChanged,
+    /// Progress of a Docker image pull for an isolated server.
+    DockerPull(crate::docker::ImagePullEvent),
 }
 
 /// Broadcast channel of [`CoreEvent`]s; cheap to clone.

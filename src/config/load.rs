@@ -127,6 +127,9 @@ pub fn validate(config: &Config) -> Result<(), Problem> {
             "set it to a positive number such as 15",
         ));
     }
+    if let Some(docker) = &config.docker_isolation {
+        super::isolation::validate_global(docker)?;
+    }
     let mut names = HashSet::new();
     for (index, server) in config.mcp_servers.iter().enumerate() {
         validate_server(server, index)?;
@@ -180,6 +183,9 @@ pub fn validate_server(server: &ServerConfig, index: usize) -> Result<(), Proble
                 "use names without '=' such as \"API_TOKEN\"",
             ));
         }
+    }
+    if let Some(isolation) = &server.isolation {
+        super::isolation::validate_server_isolation(isolation, &at)?;
     }
     for key in server.headers.keys() {
         if http::HeaderName::from_bytes(key.as_bytes()).is_err() {
