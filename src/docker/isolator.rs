@@ -24,13 +24,14 @@ pub struct Isolator {
 struct Inner {
     runtime: Arc<DockerRuntime>,
     server: String,
+    log: ServerLog,
     decision: Decision,
     status: RwLock<Option<IsolationStatus>>,
 }
 
 impl Isolator {
     /// Decide isolation for `config` with the runtime's current global settings.
-    pub fn new(runtime: Arc<DockerRuntime>, config: &ServerConfig) -> Self {
+    pub fn new(runtime: Arc<DockerRuntime>, config: &ServerConfig, log: ServerLog) -> Self {
         let decision = plan::decide(runtime.config().as_ref(), config);
         let status = match &decision {
             Decision::NotApplicable => None,
@@ -59,6 +60,7 @@ impl Isolator {
             inner: Arc::new(Inner {
                 runtime,
                 server: config.name.clone(),
+                log,
                 decision,
                 status: RwLock::new(status),
             }),
@@ -238,6 +240,9 @@ impl Isolator {
     /// Stop and remove a container of this server and record it.
     pub async fn discard(&self, container: &Container, grace: Duration) {
         container.remove(grace).await;
+        self.inner
+            .log
+            .event(&format!("container {} stopped and removed", container.name));
         self.update(|s| {
             if s.container_id.as_deref() == Some(container.id.as_str()) {
                 s.container_id = None;
@@ -252,13 +257,20 @@ impl Isolator {
         if !matches!(self.inner.decision, Decision::On(_)) {
             return;
         }
-        if let Err(err) = self
+        match self
             .inner
             .runtime
             .remove_server_containers(&self.inner.server)
             .await
         {
-            tracing::debug!(server = %self.inner.server, %err, "container cleanup skipped");
+            Ok(0) => {}
+            Ok(n) => self
+                .inner
+                .log
+                .event(&format!("removed {n} leftover container(s)")),
+            Err(err) => {
+                tracing::debug!(server = %self.inner.server, %err, "container cleanup skipped")
+            }
         }
         self.update(|s| {
             if s.container_state.as_deref() != Some("docker_unavailable") {

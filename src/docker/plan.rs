@@ -63,7 +63,7 @@ pub enum Decision {
     /// A stdio server that runs on the host, and why.
     Off(String),
     /// Run in a container.
-    On(IsolationPlan),
+    On(Box<IsolationPlan>),
     /// Isolation is wanted but the settings are unusable (message names the field).
     Invalid(String),
 }
@@ -133,7 +133,7 @@ pub fn decide(global: Option<&DockerIsolationConfig>, server: &ServerConfig) -> 
         return Decision::Off("the command already starts a container".into());
     }
     match plan(global, &local, &runtime) {
-        Ok(plan) => Decision::On(plan),
+        Ok(plan) => Decision::On(Box::new(plan)),
         Err(message) => Decision::Invalid(message),
     }
 }

@@ -52,8 +52,12 @@ pub const DEFAULT_HOST: &str = "npipe:////./pipe/docker_engine";
 /// Connect to the daemon and negotiate the API version (bounded by [`CONNECT_TIMEOUT`]).
 pub async fn connect() -> Result<Docker, String> {
     let host = docker_host();
-    let docker = Docker::connect_with_defaults()
-        .map_err(|e| format!("cannot use DOCKER_HOST `{host}`: {e}"))?;
+    let docker = Docker::connect_with_defaults().map_err(|e| match e {
+        bollard::errors::Error::UnsupportedURISchemeError { .. } => {
+            format!("DOCKER_HOST `{host}` is not supported (use unix:// or tcp://): {e}")
+        }
+        e => format!("Docker daemon not reachable at {host}: {e}"),
+    })?;
     match tokio::time::timeout(CONNECT_TIMEOUT, docker.negotiate_version()).await {
         Ok(Ok(docker)) => Ok(docker),
         Ok(Err(err)) => Err(format!("Docker daemon not reachable at {host}: {err}")),

@@ -157,13 +157,14 @@ impl UpstreamManager {
             ConnectionState::Connecting
         };
         let log = ServerLog::open(&stdio::log_path(&self.ctx.logs_dir, &config.name));
+        let isolation = crate::docker::Isolator::new(self.ctx.docker.clone(), &config, log.clone());
         let upstream = Arc::new(Upstream {
             name: config.name.clone(),
             config: config.clone(),
             status: RwLock::new(ServerStatus::new(initial)),
             peer: RwLock::new(None),
             log,
-            isolation: crate::docker::Isolator::new(self.ctx.docker.clone(), &config),
+            isolation,
             cancel: CancellationToken::new(),
             task: Mutex::new(None),
             ctx: self.ctx.clone(),
