@@ -307,6 +307,26 @@ mod tests {
             (r#"{"listen":"nope"}"#, "listen"),
             (r#"{"call_tool_timeout":"soon"}"#, "call_tool_timeout"),
             (
+                r#"{"docker_isolation":{"enabled":true,"memory_limit":"lots"}}"#,
+                "docker_isolation.memory_limit",
+            ),
+            (
+                r#"{"docker_isolation":{"enabled":"yes"}}"#,
+                "docker_isolation.enabled",
+            ),
+            (
+                r#"{"docker_isolation":{"extra_args":["--privileged"]}}"#,
+                "docker_isolation.extra_args[0]",
+            ),
+            (
+                r#"{"mcpServers":[{"name":"a","command":"x","isolation":{"working_dir":"rel"}}]}"#,
+                "mcpServers[0].isolation.working_dir",
+            ),
+            (
+                r#"{"mcpServers":[{"name":"a","command":"x","isolation":{"enabled":1}}]}"#,
+                "mcpServers[0].isolation.enabled",
+            ),
+            (
                 r#"{"mcpServers":[{"name":"a","url":"http://x","headers":{"bad header":"v"}}]}"#,
                 "mcpServers[0].headers",
             ),

@@ -31,8 +31,8 @@ pub struct IsolationStatus {
     /// Current container name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container_name: Option<String>,
-    /// Container lifecycle: "pending", "pulling_image", "creating", "running", "exited",
-    /// "removed", "docker_unavailable" or "error".
+    /// Container lifecycle: "pending", "pulling_image", "creating", "running", "removed",
+    /// "docker_unavailable" or "error".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container_state: Option<String>,
 }
