@@ -9,6 +9,7 @@ use crate::config::ServerConfig;
 use crate::events::CoreEvent;
 use crate::upstream::connect::ResolvedServer;
 use crate::upstream::logfile::ServerLog;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -27,6 +28,8 @@ struct Inner {
     log: ServerLog,
     decision: Decision,
     status: RwLock<Option<IsolationStatus>>,
+    /// Set once a launch began: only then can a container of ours exist.
+    attempted: AtomicBool,
 }
 
 impl Isolator {
@@ -63,6 +66,7 @@ impl Isolator {
                 log,
                 decision,
                 status: RwLock::new(status),
+                attempted: AtomicBool::new(false),
             }),
         }
     }
@@ -112,6 +116,7 @@ impl Isolator {
             _ => return Err("docker isolation is off for this server".into()),
         };
         self.inner.runtime.wait_swept().await;
+        self.inner.attempted.store(true, Ordering::SeqCst);
         self.set_state("pending");
         let docker = runtime::connect().await.map_err(|err| {
             self.update(|s| {
@@ -254,7 +259,7 @@ impl Isolator {
 
     /// Remove whatever container of this server is left (after the supervisor stopped).
     pub async fn cleanup(&self) {
-        if !matches!(self.inner.decision, Decision::On(_)) {
+        if !self.inner.attempted.load(Ordering::SeqCst) {
             return;
         }
         match self
