@@ -19,7 +19,16 @@ if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1 |
     || { apt-get update -qq && apt-get install -y -qq --no-install-recommends docker.io busybox-static docker-registry >/dev/null; }
 fi
 log=/var/log/mcpproxy-dockerd.log
-if ! pgrep -x dockerd >/dev/null 2>&1; then
+# A live (non-zombie) dockerd is left to come up; otherwise start one.
+live_dockerd() {
+  local pid state
+  for pid in $(pgrep -x dockerd 2>/dev/null); do
+    state=$(ps -o stat= -p "$pid" 2>/dev/null || true)
+    case "$state" in Z* | "") ;; *) return 0 ;; esac
+  done
+  return 1
+}
+if ! live_dockerd; then
   nohup dockerd >"$log" 2>&1 </dev/null &
 fi
 for _ in $(seq 1 120); do

@@ -129,7 +129,10 @@ impl Isolator {
                 self.inner.server
             )
         })?;
-        if !image::is_present(&docker, &plan.image).await? {
+        let present = image::is_present(&docker, &plan.image)
+            .await
+            .inspect_err(|_| self.set_state("error"))?;
+        if !present {
             self.pull(&docker, plan, log).await?;
         }
         self.set_state("creating");
