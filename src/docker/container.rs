@@ -198,3 +198,52 @@ impl Container {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docker::args;
+
+    #[test]
+    fn body_attaches_stdio_and_applies_limits_init_and_options() {
+        let plan = IsolationPlan {
+            image: "img:1".into(),
+            runtime: "npx".into(),
+            network_mode: "none".into(),
+            memory_limit: "64m".into(),
+            memory_bytes: 64 << 20,
+            cpu_limit: "0.5".into(),
+            nano_cpus: 500_000_000,
+            working_dir: Some("/app".into()),
+            extra: args::parse(&["--cap-drop=ALL".to_string(), "-w".into(), "/x".into()]).unwrap(),
+        };
+        let spec = ContainerSpec {
+            name: "n".into(),
+            plan: &plan,
+            cmd: vec!["npx".into(), "srv".into()],
+            env: vec!["A=1".into()],
+            labels: HashMap::from([("mcpproxy.server".to_string(), "s".to_string())]),
+        };
+        let body = create_body(&spec);
+        assert_eq!(
+            body.cmd.as_deref(),
+            Some(&["npx".to_string(), "srv".into()][..])
+        );
+        assert_eq!(body.env.as_deref(), Some(&["A=1".to_string()][..]));
+        assert_eq!(
+            body.working_dir.as_deref(),
+            Some("/app"),
+            "isolation.working_dir wins"
+        );
+        assert_eq!(
+            (body.open_stdin, body.stdin_once, body.tty),
+            (Some(true), Some(true), Some(false))
+        );
+        let host = body.host_config.unwrap();
+        assert_eq!(host.memory, Some(64 << 20));
+        assert_eq!(host.nano_cpus, Some(500_000_000));
+        assert_eq!(host.network_mode.as_deref(), Some("none"));
+        assert_eq!(host.init, Some(true));
+        assert_eq!(host.cap_drop, Some(vec!["ALL".to_string()]));
+    }
+}
