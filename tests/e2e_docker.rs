@@ -151,6 +151,16 @@ fn fixture_image() -> String {
                 status.success(),
                 "docker import of the fixture rootfs failed"
             );
+            // Images of earlier fixture builds are no longer needed.
+            let old = docker_ok(&[
+                "images",
+                "mcpproxy-test-fixture",
+                "--format",
+                "{{.Repository}}:{{.Tag}}",
+            ]);
+            for image in old.lines().filter(|i| *i != tag) {
+                let _ = docker(&["rmi", image]);
+            }
             tag
         })
         .clone()
