@@ -88,9 +88,11 @@ impl Core {
         let events = EventBus::new();
         let logs_dir = data_dir.join("logs");
         let _ = config::ensure_private_dir(&logs_dir);
-        let mut context = UpstreamContext::new(events.clone(), logs_dir);
-        context.shim = options.shim_program;
-        let upstreams = Arc::new(UpstreamManager::new(context));
+        let mut ctx = UpstreamContext::new(events.clone(), logs_dir);
+        ctx.shim = options.shim_program;
+        ctx.docker.set_config(config.docker_isolation.clone());
+        ctx.docker.start_sweep();
+        let upstreams = Arc::new(UpstreamManager::new(ctx));
         let catalog = Arc::new(Catalog::default());
         let core = Arc::new(Self {
             config: RwLock::new(config.clone()),
@@ -177,6 +179,11 @@ impl Core {
         };
         self.upstreams.start(server).await;
         true
+    }
+
+    /// Docker daemon and isolation status (`GET /api/v1/docker/status`).
+    pub async fn docker_status(&self) -> crate::docker::DockerStatus {
+        self.upstreams.context().docker.status().await
     }
 
     /// Graceful shutdown of every upstream (close, then process-group signals).

@@ -14,6 +14,8 @@ pub enum CoreEvent {
     CatalogChanged,
     /// The config file was written by the core.
     ConfigSaved,
+    /// Progress of a Docker image pull for an isolated server.
+    DockerPull(crate::docker::ImagePullEvent),
 }
 
 /// Broadcast channel of [`CoreEvent`]s; cheap to clone.

@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod core;
+pub mod docker;
 pub mod events;
 pub mod mcp;
 pub mod secrets;

@@ -41,6 +41,8 @@ fn init_tracing(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MCPPROXY_LOG").unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(format!("{level},rmcp=warn,tantivy=warn"))
     });
+    // bollard logs request bodies (container env = resolved secrets) and stdio at debug.
+    let filter = filter.add_directive("bollard=warn".parse().expect("static directive"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

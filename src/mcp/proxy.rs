@@ -175,7 +175,7 @@ impl ProxyHandler {
         }
     }
 
-    fn upstream_servers(&self, args: &JsonObject) -> Result<CallToolResult, String> {
+    async fn upstream_servers(&self, args: &JsonObject) -> Result<CallToolResult, String> {
         let operation = str_arg(args, "operation")?;
         if operation != "list" {
             return Err(format!(
@@ -206,12 +206,20 @@ impl ProxyHandler {
                     "last_error": status.last_error,
                     "transport": status.transport,
                     "tool_count": status.tools.len(),
+                    "isolation": status.isolation,
                 })
             })
             .collect();
-        Ok(json_result(
-            json!({"total": servers.len(), "servers": servers}),
-        ))
+        let mut body = json!({"total": servers.len(), "servers": servers});
+        let isolation_on = self
+            .core
+            .config()
+            .docker_isolation
+            .is_some_and(|d| d.enabled);
+        if isolation_on {
+            body["docker_status"] = json!(self.core.docker_status().await);
+        }
+        Ok(json_result(body))
     }
 }
 
@@ -285,7 +293,7 @@ impl ServerHandler for ProxyHandler {
                 self.call_variant(ToolClass::Destructive, &args, &context).await
             }
             "read_cache" => self.read_cache(&args),
-            "upstream_servers" => self.upstream_servers(&args),
+            "upstream_servers" => self.upstream_servers(&args).await,
             other => {
                 return Err(McpError::invalid_params(
                     format!("unknown tool `{other}`; this endpoint offers: retrieve_tools, describe_tool, call_tool_read, call_tool_write, call_tool_destructive, read_cache, upstream_servers"),

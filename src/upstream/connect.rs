@@ -24,6 +24,8 @@ pub struct Connection {
     pub pgid: Option<i32>,
     /// Transport in use: "stdio", "streamable-http" or "sse".
     pub transport: &'static str,
+    /// Container of a Docker-isolated stdio server.
+    pub container: Option<crate::docker::container::Container>,
 }
 
 /// A server definition with every secret reference already resolved.
@@ -60,15 +62,20 @@ impl ResolvedServer {
 }
 
 /// Connect and complete the MCP handshake (bounded by [`INITIALIZE_TIMEOUT`]).
+/// A stdio server with Docker isolation on runs in its container (never on the host).
 pub async fn connect(
     server: &ResolvedServer,
     handler: &(dyn Fn() -> UpstreamClient + Send + Sync),
     http: &reqwest::Client,
     log: &ServerLog,
     shim: &Option<std::path::PathBuf>,
+    isolator: &crate::docker::Isolator,
 ) -> Result<Connection, String> {
     let cfg = &server.config;
     let has_command = cfg.command.as_deref().is_some_and(|c| !c.trim().is_empty());
+    if isolator.is_isolated() {
+        return crate::docker::transport::connect_isolated(isolator, server, handler(), log).await;
+    }
     match cfg.protocol {
         Protocol::Stdio => connect_stdio(server, handler(), log, shim).await,
         Protocol::Auto if has_command => connect_stdio(server, handler(), log, shim).await,
@@ -92,7 +99,7 @@ pub async fn connect(
     }
 }
 
-async fn handshake<T, E, A>(
+pub(crate) async fn handshake<T, E, A>(
     handler: UpstreamClient,
     transport: T,
 ) -> Result<RunningService<RoleClient, UpstreamClient>, String>
@@ -133,6 +140,7 @@ async fn connect_stdio(
             service,
             pgid: Some(pgid),
             transport: "stdio",
+            container: None,
         }),
         Err(err) => {
             stdio::terminate_group(pgid, Duration::from_secs(2)).await;
@@ -180,6 +188,7 @@ async fn connect_streamable(
         service,
         pgid: None,
         transport: "streamable-http",
+        container: None,
     })
 }
 
@@ -209,5 +218,6 @@ async fn connect_sse(
         service,
         pgid: None,
         transport: "sse",
+        container: None,
     })
 }

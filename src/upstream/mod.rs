@@ -39,6 +39,8 @@ pub struct UpstreamContext {
     pub backoff: Backoff,
     /// Executable that understands [`shim::SHIM_ARG`]; stdio servers run under it when set.
     pub shim: Option<PathBuf>,
+    /// Docker isolation (global settings, instance labels, sweep).
+    pub docker: Arc<crate::docker::DockerRuntime>,
 }
 
 impl UpstreamContext {
@@ -49,9 +51,11 @@ impl UpstreamContext {
             .user_agent(concat!("mcpproxy/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("TLS backend available");
+        let data_dir = logs_dir.parent().unwrap_or(&logs_dir).to_path_buf();
         Self {
             http,
             progress: ProgressRouter::default(),
+            docker: Arc::new(crate::docker::DockerRuntime::new(&data_dir, events.clone())),
             events,
             logs_dir,
             backoff: Backoff::default(),
@@ -69,6 +73,8 @@ pub struct Upstream {
     peer: RwLock<Option<Peer<RoleClient>>>,
     /// The server's log.
     pub log: ServerLog,
+    /// Docker isolation of this server.
+    pub isolation: crate::docker::Isolator,
     cancel: CancellationToken,
     task: Mutex<Option<JoinHandle<()>>>,
     ctx: UpstreamContext,
@@ -77,10 +83,13 @@ pub struct Upstream {
 impl Upstream {
     /// Status snapshot.
     pub fn status(&self) -> ServerStatus {
-        self.status
+        let mut status = self
+            .status
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .clone()
+            .clone();
+        status.isolation = self.isolation.status();
+        status
     }
 
     /// The configuration this upstream was started with.
@@ -111,6 +120,9 @@ impl Upstream {
         let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(task) = task {
             let _ = task.await;
+        }
+        if self.isolation.is_isolated() {
+            self.isolation.cleanup().await;
         }
     }
 }
@@ -149,12 +161,14 @@ impl UpstreamManager {
             ConnectionState::Connecting
         };
         let log = ServerLog::open(&stdio::log_path(&self.ctx.logs_dir, &config.name));
+        let isolation = crate::docker::Isolator::new(self.ctx.docker.clone(), &config, log.clone());
         let upstream = Arc::new(Upstream {
             name: config.name.clone(),
             config: config.clone(),
             status: RwLock::new(ServerStatus::new(initial)),
             peer: RwLock::new(None),
             log,
+            isolation,
             cancel: CancellationToken::new(),
             task: Mutex::new(None),
             ctx: self.ctx.clone(),

@@ -104,7 +104,17 @@ impl Proxy {
 
     /// Start with an existing config file.
     pub fn start_with_config(dir: tempfile::TempDir, config_path: PathBuf) -> Self {
+        Self::start_with_config_env(dir, config_path, &[])
+    }
+
+    /// Start with an existing config file and extra environment variables.
+    pub fn start_with_config_env(
+        dir: tempfile::TempDir,
+        config_path: PathBuf,
+        envs: &[(&str, &str)],
+    ) -> Self {
         let mut child = Command::new(proxy_bin())
+            .envs(envs.iter().copied())
             .args(["serve", "--config"])
             .arg(&config_path)
             .arg("--data-dir")
