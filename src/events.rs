@@ -12,6 +12,11 @@ pub enum CoreEvent {
     },
     /// The merged tool catalog was rebuilt.
     CatalogChanged,
+    /// Tool approvals of a server changed.
+    ApprovalsChanged {
+        /// Server name.
+        server: String,
+    },
     /// The config file was written by the core.
     ConfigSaved,
     /// Progress of a Docker image pull for an isolated server.

@@ -7,6 +7,7 @@ pub mod core;
 pub mod docker;
 pub mod events;
 pub mod mcp;
+pub mod quarantine;
 pub mod secrets;
 pub mod server;
 pub mod store;

@@ -205,6 +205,7 @@ fn isolated(name: &str, isolation: Value) -> Value {
         "protocol": "stdio",
         "command": "/usr/local/bin/fixture_server",
         "args": ["stdio", "--name", name],
+        "quarantined": false,
         "isolation": iso,
     })
 }

@@ -81,8 +81,9 @@ async fn sigkill_of_the_core_takes_every_upstream_process_down_within_2s() {
 async fn hundred_restarts_leave_no_process_behind() {
     let dir = tempfile::tempdir().unwrap();
     let pidfile = dir.path().join("cycles.pids");
-    let server: ServerConfig =
+    let mut server: ServerConfig =
         serde_json::from_value(grandchild_server("cycler", &pidfile)).unwrap();
+    server.quarantined = Some(false);
     let mut cfg = Config::default();
     cfg.mcp_servers.push(server);
     let config_path = dir.path().join(config::CONFIG_FILE_NAME);

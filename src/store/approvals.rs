@@ -73,8 +73,10 @@ impl Store {
 
     /// Forget every approval of `server` (its next tool list becomes the new baseline).
     pub fn clear_approvals(&self, server: &str) -> Result<(), StoreError> {
-        self.lock()
-            .execute("DELETE FROM tool_approvals WHERE server = ?1", [server])
+        let conn = self.lock();
+        conn.execute("DELETE FROM tool_approvals WHERE server = ?1", [server])
+            .map_err(|e| self.error(e))?;
+        conn.execute("DELETE FROM approval_baselines WHERE server = ?1", [server])
             .map(|_| ())
             .map_err(|e| self.error(e))
     }

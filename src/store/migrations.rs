@@ -42,6 +42,11 @@ const MIGRATIONS: &[&str] = &[
         text TEXT NOT NULL,
         created_ms INTEGER NOT NULL
     );",
+    // 2: servers whose approval baseline was taken.
+    "CREATE TABLE approval_baselines (
+        server TEXT PRIMARY KEY,
+        taken_ms INTEGER NOT NULL
+    );",
 ];
 
 /// Bring `conn` to the newest schema.

@@ -118,6 +118,29 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
+    /// Whether the first tool list of `server` was already taken as its approval baseline.
+    pub fn baseline_taken(&self, server: &str) -> Result<bool, StoreError> {
+        self.lock()
+            .query_row(
+                "SELECT COUNT(*) FROM approval_baselines WHERE server = ?1",
+                [server],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(|e| self.error(e))
+    }
+
+    /// Record that `server`'s baseline has been taken.
+    pub fn mark_baseline(&self, server: &str) -> Result<(), StoreError> {
+        self.lock()
+            .execute(
+                "INSERT OR REPLACE INTO approval_baselines (server, taken_ms) VALUES (?1, ?2)",
+                rusqlite::params![server, now_ms()],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+
     /// Store a read-cache entry.
     pub fn cache_put(&self, key: &str, tool: &str, text: &str) -> Result<(), StoreError> {
         self.lock()

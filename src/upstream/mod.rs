@@ -39,11 +39,25 @@ pub struct UpstreamContext {
     pub backoff: Backoff,
     /// Executable that understands [`shim::SHIM_ARG`]; stdio servers run under it when set.
     pub shim: Option<PathBuf>,
+    /// `quarantine_enabled` from the config: quarantined servers are only held back when on.
+    quarantine_enabled: Arc<std::sync::atomic::AtomicBool>,
     /// Docker isolation (global settings, instance labels, sweep).
     pub docker: Arc<crate::docker::DockerRuntime>,
 }
 
 impl UpstreamContext {
+    /// Follow `quarantine_enabled` from the config.
+    pub fn set_quarantine_enabled(&self, enabled: bool) {
+        self.quarantine_enabled
+            .store(enabled, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether quarantined servers are held back.
+    pub fn quarantine_enabled(&self) -> bool {
+        self.quarantine_enabled
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Context with a default HTTP client.
     pub fn new(events: EventBus, logs_dir: PathBuf) -> Self {
         let http = reqwest::Client::builder()
@@ -60,6 +74,7 @@ impl UpstreamContext {
             logs_dir,
             backoff: Backoff::default(),
             shim: None,
+            quarantine_enabled: Arc::new(std::sync::atomic::AtomicBool::new(true)),
         }
     }
 }
@@ -155,7 +170,7 @@ impl UpstreamManager {
         }
         let initial = if !config.enabled {
             ConnectionState::Disabled
-        } else if config.quarantined.unwrap_or(false) {
+        } else if config.quarantined.unwrap_or(false) && self.ctx.quarantine_enabled() {
             ConnectionState::Quarantined
         } else {
             ConnectionState::Connecting
