@@ -83,7 +83,7 @@ pub async fn call_upstream(
         Ok(handle) => handle,
         Err(err) => return error_result(describe_error(&tool.server, &err)),
     };
-    let _route = context.meta.get_progress_token().map(|downstream| {
+    let route = context.meta.get_progress_token().map(|downstream| {
         core.upstreams.context().progress.register(
             &tool.server,
             handle.progress_token.clone(),
@@ -102,6 +102,9 @@ pub async fn call_upstream(
             return error_result(format!("call to {} was cancelled", tool.key));
         }
     };
+    if let Some(route) = &route {
+        route.settle().await;
+    }
     let result = match outcome {
         Ok(ServerResult::CallToolResult(result)) => result,
         Ok(other) => {
