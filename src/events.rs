@@ -12,6 +12,11 @@ pub enum CoreEvent {
     },
     /// The merged tool catalog was rebuilt.
     CatalogChanged,
+    /// Tool approvals of a server changed.
+    ApprovalsChanged {
+        /// Server name.
+        server: String,
+    },
     /// The config file was written by the core.
     ConfigSaved,
     /// An external edit of the config file was applied.
@@ -23,6 +28,8 @@ pub enum CoreEvent {
     },
     /// A proxied tool call started or finished (any surface).
     ToolCall(ToolCallEvent),
+    /// Progress of a Docker image pull for an isolated server.
+    DockerPull(crate::docker::ImagePullEvent),
 }
 
 /// Where a proxied tool call came from.

@@ -62,7 +62,7 @@ pub async fn run(
 }
 
 /// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called (not when
-/// first polled), so call it before announcing that the core is listening.
+/// the future is first polled), so a signal that arrives right after start-up is not lost.
 pub fn termination_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
@@ -78,7 +78,7 @@ pub fn termination_signal() -> impl Future<Output = ()> + Send + 'static {
     }
     #[cfg(not(unix))]
     {
-        async {
+        async move {
             let _ = tokio::signal::ctrl_c().await;
         }
     }

@@ -1,10 +1,12 @@
 //! Configuration: schema, loading with clear errors, atomic saving, default locations.
 
+pub mod isolation;
 pub mod load;
 pub mod save;
 pub mod schema;
 pub mod watch;
 
+pub use isolation::{DockerIsolationConfig, IsolationConfig};
 pub use load::{load_file, parse_duration, parse_str, ConfigError};
 pub use save::save_atomic;
 pub use schema::{Config, LoggingConfig, Protocol, RoutingMode, ServerConfig};

@@ -112,7 +112,7 @@ async fn call_inner(
         Ok(handle) => handle,
         Err(err) => return error_result(describe_error(&tool.server, &err)),
     };
-    let _route = context.and_then(|context| {
+    let route = context.and_then(|context| {
         context.meta.get_progress_token().map(|downstream| {
             core.upstreams.context().progress.register(
                 &tool.server,
@@ -134,6 +134,9 @@ async fn call_inner(
             return error_result(format!("call to {} was cancelled", tool.key));
         }
     };
+    if let Some(route) = &route {
+        route.settle().await;
+    }
     let result = match outcome {
         Ok(ServerResult::CallToolResult(result)) => result,
         Ok(other) => {

@@ -4,11 +4,12 @@ use super::call::call_upstream;
 use super::peers::Surface;
 use crate::core::Core;
 use crate::events::CallSource;
+use rmcp::model::SubscriptionFilter;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, ListToolsResult, PaginatedRequestParams, ServerConfig,
     Tool,
 };
-use rmcp::service::{NotificationContext, RequestContext};
+use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use std::sync::Arc;
 
@@ -35,6 +36,10 @@ pub async fn call(
 ) -> Result<CallToolResponse, McpError> {
     let snapshot = core.catalog.snapshot();
     let Some(tool) = snapshot.by_exposed_name(&request.name) else {
+        if let Some(explanation) = crate::quarantine::blocked_call(core, &request.name) {
+            crate::quarantine::record_blocked(core, "mcp", &request.name, &explanation);
+            return Ok(super::proxy::json_result(explanation).into());
+        }
         return Err(McpError::invalid_params(
             format!(
                 "unknown tool `{}` (its server may have disconnected; list tools again)",
@@ -73,6 +78,18 @@ impl ServerHandler for DirectHandler {
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
         self.core.peers.add(Surface::Direct, context.peer);
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        Some(requested.supported_by(&self.get_info().capabilities))
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
+        self.core.peers.listen(Surface::Direct, context).await;
+        Ok(())
     }
 
     async fn list_tools(

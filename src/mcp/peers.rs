@@ -1,7 +1,12 @@
-//! Connected downstream MCP sessions, so catalog changes reach every client.
+//! Connected downstream MCP clients, so catalog changes reach every one of them.
+//!
+//! Classic (session-based) clients are notified through their session peer; 2026-07-28
+//! clients through the `subscriptions/listen` stream they opened for tool-list changes.
 
 use crate::events::{CoreEvent, EventBus};
+use rmcp::service::{SubscriptionContext, SubscriptionSink};
 use rmcp::{Peer, RoleServer};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Which surface a client is connected to.
@@ -13,44 +18,95 @@ pub enum Surface {
     Direct,
 }
 
-type PeerList = Vec<(Surface, Peer<RoleServer>)>;
+/// Where a tool-list change is delivered.
+#[derive(Clone)]
+enum Target {
+    /// A classic session.
+    Session(Peer<RoleServer>),
+    /// A 2026-07-28 `subscriptions/listen` stream.
+    Subscription(SubscriptionSink),
+}
 
-/// Registry of live downstream peers.
+impl Target {
+    fn is_closed(&self) -> bool {
+        match self {
+            Target::Session(peer) => peer.is_transport_closed(),
+            Target::Subscription(_) => false,
+        }
+    }
+
+    async fn notify_tools_changed(&self) -> Result<(), String> {
+        match self {
+            Target::Session(peer) => peer
+                .notify_tool_list_changed()
+                .await
+                .map_err(|e| e.to_string()),
+            Target::Subscription(sink) => sink
+                .notify_tool_list_changed()
+                .await
+                .map_err(|e| e.to_string()),
+        }
+    }
+}
+
+type TargetList = Vec<(u64, Surface, Target)>;
+
+/// Registry of live downstream clients.
 #[derive(Default, Clone)]
 pub struct DownstreamPeers {
-    peers: Arc<Mutex<PeerList>>,
+    targets: Arc<Mutex<TargetList>>,
+    next_id: Arc<AtomicU64>,
 }
 
 impl DownstreamPeers {
-    /// Remember a newly initialized client.
-    pub fn add(&self, surface: Surface, peer: Peer<RoleServer>) {
-        let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
-        peers.retain(|(_, p)| !p.is_transport_closed());
-        peers.push((surface, peer));
+    fn lock(&self) -> std::sync::MutexGuard<'_, TargetList> {
+        self.targets.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Number of live peers on `surface`.
+    fn insert(&self, surface: Surface, target: Target) -> u64 {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut targets = self.lock();
+        targets.retain(|(_, _, t)| !t.is_closed());
+        targets.push((id, surface, target));
+        id
+    }
+
+    /// Remember a newly initialized classic session.
+    pub fn add(&self, surface: Surface, peer: Peer<RoleServer>) {
+        self.insert(surface, Target::Session(peer));
+    }
+
+    /// Serve a `subscriptions/listen` stream until the client closes it.
+    pub async fn listen(&self, surface: Surface, context: SubscriptionContext) {
+        let id = (context.accepted().tools_list_changed == Some(true))
+            .then(|| self.insert(surface, Target::Subscription(context.sink().clone())));
+        context.cancelled().await;
+        if let Some(id) = id {
+            self.lock().retain(|(i, _, _)| *i != id);
+        }
+    }
+
+    /// Number of live clients on `surface`.
     pub fn count(&self, surface: Surface) -> usize {
-        let peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
-        peers
+        self.lock()
             .iter()
-            .filter(|(s, p)| *s == surface && !p.is_transport_closed())
+            .filter(|(_, s, t)| *s == surface && !t.is_closed())
             .count()
     }
 
-    /// Send `notifications/tools/list_changed` to every client whose tool list follows the catalog.
+    /// Send a tool-list-changed notification to every client on `surface`.
     pub async fn notify_tools_changed(&self, surface: Surface) {
-        let targets: Vec<Peer<RoleServer>> = {
-            let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
-            peers.retain(|(_, p)| !p.is_transport_closed());
-            peers
+        let targets: Vec<Target> = {
+            let mut targets = self.lock();
+            targets.retain(|(_, _, t)| !t.is_closed());
+            targets
                 .iter()
-                .filter(|(s, _)| *s == surface)
-                .map(|(_, p)| p.clone())
+                .filter(|(_, s, _)| *s == surface)
+                .map(|(_, _, t)| t.clone())
                 .collect()
         };
-        for peer in targets {
-            if let Err(err) = peer.notify_tool_list_changed().await {
+        for target in targets {
+            if let Err(err) = target.notify_tools_changed().await {
                 tracing::debug!(%err, "could not notify a client of a tool list change");
             }
         }

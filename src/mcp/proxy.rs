@@ -9,11 +9,12 @@ use crate::config::RoutingMode;
 use crate::core::{ChangeError, Core};
 use crate::events::CallSource;
 use crate::manage::{self, ops, Actor};
+use rmcp::model::SubscriptionFilter;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, JsonObject,
     ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
 };
-use rmcp::service::{NotificationContext, RequestContext};
+use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -124,7 +125,10 @@ impl ProxyHandler {
         let snapshot = self.core.catalog.snapshot();
         match snapshot.by_key(name) {
             Some(tool) => Ok(json_result(describe(tool, None))),
-            None => Err(unknown_tool_message(name)),
+            None => match crate::quarantine::blocked_call(&self.core, name) {
+                Some(explanation) => Ok(json_result(explanation)),
+                None => Err(unknown_tool_message(name)),
+            },
         }
     }
 
@@ -146,6 +150,10 @@ impl ProxyHandler {
         };
         let snapshot = self.core.catalog.snapshot();
         let Some(tool) = snapshot.by_key(name) else {
+            if let Some(explanation) = crate::quarantine::blocked_call(&self.core, name) {
+                crate::quarantine::record_blocked(&self.core, "mcp", name, &explanation);
+                return Ok(json_result(explanation));
+            }
             return Err(unknown_tool_message(name));
         };
         if tool.class > variant {
@@ -190,7 +198,12 @@ impl ProxyHandler {
         let value = match operation {
             "list" => {
                 let servers = manage::server_views(core);
-                json!({"total": servers.len(), "servers": servers})
+                let mut body = json!({"total": servers.len(), "servers": servers});
+                let isolation_on = core.config().docker_isolation.is_some_and(|d| d.enabled);
+                if isolation_on {
+                    body["docker_status"] = json!(core.docker_status().await);
+                }
+                body
             }
             "add" => {
                 let server = match args.get("server") {
@@ -244,6 +257,51 @@ impl ProxyHandler {
     }
 }
 
+impl ProxyHandler {
+    fn quarantine_security(&self, args: &JsonObject) -> Result<CallToolResult, String> {
+        let operation = str_arg(args, "operation")?;
+        let config = self.core.config();
+        match operation {
+            "list_quarantined" => {
+                let servers: Vec<Value> = config
+                    .mcp_servers
+                    .iter()
+                    .filter(|s| s.quarantined.unwrap_or(false))
+                    .map(|s| json!({"name": s.name, "protocol": s.protocol.as_str(), "command": s.command, "url": s.url}))
+                    .collect();
+                Ok(json_result(json!({
+                    "quarantine_enabled": config.quarantine_enabled,
+                    "total": servers.len(),
+                    "servers": servers,
+                    "how_to_approve": "A person approves servers in the MCPProxy web UI or tray, or with `mcpproxy upstream approve NAME`.",
+                })))
+            }
+            "list_pending" => {
+                let snapshot = self.core.catalog.snapshot();
+                let tools: Vec<Value> = snapshot
+                    .entries()
+                    .iter()
+                    .filter(|e| e.status != crate::catalog::approval::ToolStatus::Approved)
+                    .map(|e| json!({"name": e.tool.key, "status": e.status, "description": e.tool.tool.description}))
+                    .collect();
+                Ok(json_result(json!({"total": tools.len(), "tools": tools})))
+            }
+            "inspect_tool" => {
+                let name = str_arg(args, "name")?;
+                let (server, tool) = name
+                    .split_once(':')
+                    .ok_or_else(|| "`name` must be \"server:tool\"".to_string())?;
+                crate::quarantine::tool_diff(&self.core, server, tool)
+                    .map(json_result)
+                    .map_err(|e| e.to_string())
+            }
+            other => Err(format!(
+                "operation `{other}` is not available; use list_quarantined, list_pending or inspect_tool (approval is not possible from MCP)"
+            )),
+        }
+    }
+}
+
 /// Message for a `server:tool` that is not in the catalog.
 pub fn unknown_tool_message(name: &str) -> String {
     if !name.contains(':') {
@@ -266,6 +324,23 @@ impl ServerHandler for ProxyHandler {
             Surface::Proxy
         };
         self.core.peers.add(surface, context.peer);
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        Some(requested.supported_by(&self.get_info().capabilities))
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
+        let surface = if self.direct_mode() {
+            Surface::Direct
+        } else {
+            Surface::Proxy
+        };
+        self.core.peers.listen(surface, context).await;
+        Ok(())
     }
 
     async fn list_tools(
@@ -298,9 +373,10 @@ impl ServerHandler for ProxyHandler {
             }
             "read_cache" => self.read_cache(&args),
             "upstream_servers" => self.upstream_servers(&args).await,
+            "quarantine_security" => self.quarantine_security(&args),
             other => {
                 return Err(McpError::invalid_params(
-                    format!("unknown tool `{other}`; this endpoint offers: retrieve_tools, describe_tool, call_tool_read, call_tool_write, call_tool_destructive, read_cache, upstream_servers"),
+                    format!("unknown tool `{other}`; this endpoint offers: retrieve_tools, describe_tool, call_tool_read, call_tool_write, call_tool_destructive, read_cache, upstream_servers, quarantine_security"),
                     None,
                 ))
             }

@@ -24,6 +24,8 @@ pub struct Connection {
     pub pgid: Option<i32>,
     /// Transport in use: "stdio", "streamable-http" or "sse".
     pub transport: &'static str,
+    /// Container of a Docker-isolated stdio server.
+    pub container: Option<crate::docker::container::Container>,
 }
 
 /// A server definition with every secret reference already resolved.
@@ -60,17 +62,23 @@ impl ResolvedServer {
 }
 
 /// Connect and complete the MCP handshake (bounded by [`INITIALIZE_TIMEOUT`]).
+/// A stdio server with Docker isolation on runs in its container (never on the host).
 pub async fn connect(
     server: &ResolvedServer,
     handler: &(dyn Fn() -> UpstreamClient + Send + Sync),
     http: &reqwest::Client,
     log: &ServerLog,
+    shim: &Option<std::path::PathBuf>,
+    isolator: &crate::docker::Isolator,
 ) -> Result<Connection, String> {
     let cfg = &server.config;
     let has_command = cfg.command.as_deref().is_some_and(|c| !c.trim().is_empty());
+    if isolator.is_isolated() {
+        return crate::docker::transport::connect_isolated(isolator, server, handler(), log).await;
+    }
     match cfg.protocol {
-        Protocol::Stdio => connect_stdio(server, handler(), log).await,
-        Protocol::Auto if has_command => connect_stdio(server, handler(), log).await,
+        Protocol::Stdio => connect_stdio(server, handler(), log, shim).await,
+        Protocol::Auto if has_command => connect_stdio(server, handler(), log, shim).await,
         Protocol::Http | Protocol::StreamableHttp => {
             connect_streamable(server, handler(), http).await
         }
@@ -91,7 +99,7 @@ pub async fn connect(
     }
 }
 
-async fn handshake<T, E, A>(
+pub(crate) async fn handshake<T, E, A>(
     handler: UpstreamClient,
     transport: T,
 ) -> Result<RunningService<RoleClient, UpstreamClient>, String>
@@ -113,6 +121,7 @@ async fn connect_stdio(
     server: &ResolvedServer,
     handler: UpstreamClient,
     log: &ServerLog,
+    shim: &Option<std::path::PathBuf>,
 ) -> Result<Connection, String> {
     let cfg = &server.config;
     let spec = StdioSpec {
@@ -120,19 +129,25 @@ async fn connect_stdio(
         args: server.args.clone(),
         env: server.env.clone(),
         working_dir: cfg.working_dir.clone(),
+        shim: shim.clone(),
     };
     let spawned = stdio::spawn(&spec, log.clone()).map_err(|e| e.to_string())?;
     let pgid = spawned.pgid;
+    let stderr_task = spawned.stderr_task;
     match handshake(handler, spawned.transport).await {
         Ok(service) => Ok(Connection {
             peer: service.peer().clone(),
             service,
             pgid: Some(pgid),
             transport: "stdio",
+            container: None,
         }),
         Err(err) => {
             stdio::terminate_group(pgid, Duration::from_secs(2)).await;
-            // Give the stderr reader a moment-free chance: report what was captured so far.
+            // The process is gone: let the stderr copy reach EOF so its last line can be shown.
+            if let Some(task) = stderr_task {
+                let _ = tokio::time::timeout(Duration::from_secs(1), task).await;
+            }
             let detail = log
                 .last_stderr()
                 .map(|line| format!(" (stderr: {line})"))
@@ -173,6 +188,7 @@ async fn connect_streamable(
         service,
         pgid: None,
         transport: "streamable-http",
+        container: None,
     })
 }
 
@@ -202,5 +218,6 @@ async fn connect_sse(
         service,
         pgid: None,
         transport: "sse",
+        container: None,
     })
 }

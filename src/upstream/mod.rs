@@ -4,6 +4,7 @@ pub mod client;
 pub mod connect;
 pub mod logfile;
 pub mod progress;
+pub mod shim;
 pub mod sse;
 pub mod state;
 pub mod stdio;
@@ -36,9 +37,27 @@ pub struct UpstreamContext {
     pub logs_dir: PathBuf,
     /// Reconnect delays.
     pub backoff: Backoff,
+    /// Executable that understands [`shim::SHIM_ARG`]; stdio servers run under it when set.
+    pub shim: Option<PathBuf>,
+    /// `quarantine_enabled` from the config: quarantined servers are only held back when on.
+    quarantine_enabled: Arc<std::sync::atomic::AtomicBool>,
+    /// Docker isolation (global settings, instance labels, sweep).
+    pub docker: Arc<crate::docker::DockerRuntime>,
 }
 
 impl UpstreamContext {
+    /// Follow `quarantine_enabled` from the config.
+    pub fn set_quarantine_enabled(&self, enabled: bool) {
+        self.quarantine_enabled
+            .store(enabled, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether quarantined servers are held back.
+    pub fn quarantine_enabled(&self) -> bool {
+        self.quarantine_enabled
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Context with a default HTTP client.
     pub fn new(events: EventBus, logs_dir: PathBuf) -> Self {
         let http = reqwest::Client::builder()
@@ -46,12 +65,16 @@ impl UpstreamContext {
             .user_agent(concat!("mcpproxy/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("TLS backend available");
+        let data_dir = logs_dir.parent().unwrap_or(&logs_dir).to_path_buf();
         Self {
             http,
             progress: ProgressRouter::default(),
+            docker: Arc::new(crate::docker::DockerRuntime::new(&data_dir, events.clone())),
             events,
             logs_dir,
             backoff: Backoff::default(),
+            shim: None,
+            quarantine_enabled: Arc::new(std::sync::atomic::AtomicBool::new(true)),
         }
     }
 }
@@ -65,6 +88,8 @@ pub struct Upstream {
     peer: RwLock<Option<Peer<RoleClient>>>,
     /// The server's log.
     pub log: ServerLog,
+    /// Docker isolation of this server.
+    pub isolation: crate::docker::Isolator,
     cancel: CancellationToken,
     task: Mutex<Option<JoinHandle<()>>>,
     ctx: UpstreamContext,
@@ -73,10 +98,13 @@ pub struct Upstream {
 impl Upstream {
     /// Status snapshot.
     pub fn status(&self) -> ServerStatus {
-        self.status
+        let mut status = self
+            .status
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .clone()
+            .clone();
+        status.isolation = self.isolation.status();
+        status
     }
 
     /// The configuration this upstream was started with.
@@ -107,6 +135,9 @@ impl Upstream {
         let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(task) = task {
             let _ = task.await;
+        }
+        if self.isolation.is_isolated() {
+            self.isolation.cleanup().await;
         }
     }
 }
@@ -139,19 +170,21 @@ impl UpstreamManager {
         }
         let initial = if !config.enabled {
             ConnectionState::Disabled
-        } else if config.quarantined.unwrap_or(false) {
+        } else if config.quarantined.unwrap_or(false) && self.ctx.quarantine_enabled() {
             ConnectionState::Quarantined
         } else {
             ConnectionState::Connecting
         };
         let log = ServerLog::open(&stdio::log_path(&self.ctx.logs_dir, &config.name));
         log.set_secrets(crate::secrets::secret_values(&config));
+        let isolation = crate::docker::Isolator::new(self.ctx.docker.clone(), &config, log.clone());
         let upstream = Arc::new(Upstream {
             name: config.name.clone(),
             config: config.clone(),
             status: RwLock::new(ServerStatus::new(initial)),
             peer: RwLock::new(None),
             log,
+            isolation,
             cancel: CancellationToken::new(),
             task: Mutex::new(None),
             ctx: self.ctx.clone(),

@@ -15,6 +15,8 @@ type Key = (String, ProgressToken);
 struct Target {
     peer: Peer<RoleServer>,
     token: ProgressToken,
+    /// Forwards started but not finished (rmcp handles notifications in spawned tasks).
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Shared table of in-flight progress mappings.
@@ -27,6 +29,25 @@ pub struct ProgressRouter {
 pub struct ProgressRoute {
     router: ProgressRouter,
     key: Key,
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ProgressRoute {
+    /// Let progress notifications that arrived before the result reach the client first.
+    ///
+    /// rmcp runs notification handlers in spawned tasks, so the response of a call can
+    /// overtake the last progress notification. This yields to those tasks and waits
+    /// (bounded) for forwards in flight, which keeps progress ahead of the result.
+    pub async fn settle(&self) {
+        use std::sync::atomic::Ordering;
+        for _ in 0..8 {
+            tokio::task::yield_now().await;
+        }
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(500);
+        while self.in_flight.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    }
 }
 
 impl Drop for ProgressRoute {
@@ -49,16 +70,19 @@ impl ProgressRouter {
         downstream_token: ProgressToken,
     ) -> ProgressRoute {
         let key = (server.to_string(), upstream_token);
+        let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         self.lock().insert(
             key.clone(),
             Target {
                 peer,
                 token: downstream_token,
+                in_flight: in_flight.clone(),
             },
         );
         ProgressRoute {
             router: self.clone(),
             key,
+            in_flight,
         }
     }
 
@@ -67,10 +91,13 @@ impl ProgressRouter {
         let key = (server.to_string(), params.progress_token.clone());
         let target = self.lock().get(&key).cloned();
         if let Some(target) = target {
+            use std::sync::atomic::Ordering;
+            target.in_flight.fetch_add(1, Ordering::SeqCst);
             params.progress_token = target.token;
             if let Err(err) = target.peer.notify_progress(params).await {
                 tracing::debug!(server, %err, "could not forward progress downstream");
             }
+            target.in_flight.fetch_sub(1, Ordering::SeqCst);
         }
     }
 

@@ -52,6 +52,9 @@ pub struct ServerStatus {
     /// Upstream server name/version from `initialize`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_info: Option<String>,
+    /// Docker isolation of a stdio server (image, container id/state), if applicable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<crate::docker::IsolationStatus>,
     /// Tools currently offered (empty unless ready).
     #[serde(skip)]
     pub tools: Arc<Vec<Tool>>,
@@ -66,6 +69,7 @@ impl ServerStatus {
             transport: None,
             retry_count: 0,
             server_info: None,
+            isolation: None,
             tools: Arc::new(Vec::new()),
         }
     }

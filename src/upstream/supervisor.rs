@@ -76,7 +76,7 @@ pub async fn run(upstream: Arc<Upstream>, server: ResolvedServer) {
             }
         };
         let attempt = tokio::select! {
-            result = connect::connect(&server, &make_handler, &upstream.ctx.http, &upstream.log) => result,
+            result = connect::connect(&server, &make_handler, &upstream.ctx.http, &upstream.log, &upstream.ctx.shim, &upstream.isolation) => result,
             _ = upstream.cancel.cancelled() => break,
         };
         drop(make_handler);
@@ -171,6 +171,7 @@ async fn ready_loop(
         service,
         pgid,
         transport: _,
+        container,
     } = conn;
     let stop = service.cancellation_token();
     let mut ended = tokio::spawn(service.waiting());
@@ -181,8 +182,10 @@ async fn ready_loop(
     let outcome = loop {
         tokio::select! {
             _ = upstream.cancel.cancelled() => {
+                upstream.log.event("stopping: closing the connection");
                 stop.cancel();
                 if tokio::time::timeout(CLOSE_TIMEOUT, &mut ended).await.is_err() {
+                    upstream.log.event("connection did not close in time");
                     ended.abort();
                 }
                 break ReadyOutcome::Stopped;
@@ -227,7 +230,14 @@ async fn ready_loop(
     };
     upstream.set_peer(None);
     if let Some(pgid) = pgid {
+        upstream
+            .log
+            .event("connection closed; ending the process group");
         stdio::terminate_group(pgid, KILL_GRACE).await;
+        upstream.log.event("process group ended");
+    }
+    if let Some(container) = container {
+        upstream.isolation.discard(&container, KILL_GRACE).await;
     }
     outcome
 }
@@ -237,11 +247,19 @@ fn ping_request() -> rmcp::model::ClientRequest {
 }
 
 async fn close(upstream: &Arc<Upstream>, conn: Connection) {
-    let Connection { service, pgid, .. } = conn;
+    let Connection {
+        service,
+        pgid,
+        container,
+        ..
+    } = conn;
     let mut service = service;
     let _ = service.close_with_timeout(CLOSE_TIMEOUT).await;
     if let Some(pgid) = pgid {
         stdio::terminate_group(pgid, KILL_GRACE).await;
+    }
+    if let Some(container) = container {
+        upstream.isolation.discard(&container, KILL_GRACE).await;
     }
     upstream.set_peer(None);
 }
