@@ -802,7 +802,10 @@ mod tests {
         ] {
             let _ = idx.search(q, 5);
         }
-        assert_eq!(idx.search("(write) AND \"file\"*", 1)[0].key, "fs:write_file");
+        assert_eq!(
+            idx.search("(write) AND \"file\"*", 1)[0].key,
+            "fs:write_file"
+        );
         assert!(idx.search("*", 5).is_empty());
         let long = "a".repeat(10_000);
         assert!(idx.search(&long, 5).is_empty());
