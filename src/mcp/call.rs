@@ -10,6 +10,9 @@ use rmcp::model::{
 use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
 use rmcp::RoleServer;
 
+/// Longest wait, after a response, for progress notifications that preceded it to be relayed.
+pub const PROGRESS_DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// An error result the calling model can read.
 pub fn error_result(message: impl Into<String>) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(message.into())])
@@ -83,7 +86,7 @@ pub async fn call_upstream(
         Ok(handle) => handle,
         Err(err) => return error_result(describe_error(&tool.server, &err)),
     };
-    let _route = context.meta.get_progress_token().map(|downstream| {
+    let route = context.meta.get_progress_token().map(|downstream| {
         core.upstreams.context().progress.register(
             &tool.server,
             handle.progress_token.clone(),
@@ -91,9 +94,20 @@ pub async fn call_upstream(
             downstream,
         )
     });
+    let _inflight = core.upstreams.context().relay.inflight.register(
+        &tool.server,
+        handle.id.clone(),
+        context.peer.clone(),
+        context.id.clone(),
+    );
     let request_id = handle.id.clone();
     let outcome = tokio::select! {
-        response = handle.await_response() => response,
+        response = handle.await_response() => {
+            if let Some(route) = &route {
+                route.drain(PROGRESS_DRAIN_TIMEOUT).await;
+            }
+            response
+        }
         _ = context.ct.cancelled() => {
             let reason = "cancelled by the client".to_string();
             let _ = peer

@@ -99,6 +99,7 @@ where
     T: rmcp::transport::IntoTransport<RoleClient, E, A>,
     E: std::error::Error + Send + Sync + 'static,
 {
+    let transport = handler.observe(rmcp::transport::IntoTransport::into_transport(transport));
     match tokio::time::timeout(INITIALIZE_TIMEOUT, handler.serve(transport)).await {
         Ok(Ok(service)) => Ok(service),
         Ok(Err(err)) => Err(format!("initialize failed: {err}")),

@@ -4,6 +4,7 @@ pub mod client;
 pub mod connect;
 pub mod logfile;
 pub mod progress;
+pub mod relay;
 pub mod sse;
 pub mod state;
 pub mod stdio;
@@ -15,6 +16,7 @@ use connect::ResolvedServer;
 use indexmap::IndexMap;
 use logfile::ServerLog;
 use progress::ProgressRouter;
+use relay::Relay;
 use rmcp::{Peer, RoleClient};
 pub use state::{ConnectionState, ServerStatus};
 use std::path::PathBuf;
@@ -30,6 +32,8 @@ pub struct UpstreamContext {
     pub http: reqwest::Client,
     /// Progress forwarding table.
     pub progress: ProgressRouter,
+    /// Server→client requests and notifications to downstream clients.
+    pub relay: Relay,
     /// Event bus.
     pub events: EventBus,
     /// Directory of per-server logs.
@@ -49,6 +53,7 @@ impl UpstreamContext {
         Self {
             http,
             progress: ProgressRouter::default(),
+            relay: Relay::default(),
             events,
             logs_dir,
             backoff: Backoff::default(),

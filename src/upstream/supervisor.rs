@@ -73,6 +73,7 @@ pub async fn run(upstream: Arc<Upstream>, server: ResolvedServer) {
                     upstream.ctx.progress.clone(),
                     upstream.log.clone(),
                 )
+                .with_relay(upstream.ctx.relay.clone())
             }
         };
         let attempt = tokio::select! {
