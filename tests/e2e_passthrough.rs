@@ -5,8 +5,10 @@
 #![allow(deprecated)] // sampling, roots, logging and resources/subscribe are current in 2025-11-25
 
 mod common;
+mod conformance_fixture;
 
 use common::{fixture_stdio, obj, wait_for, Proxy};
+use conformance_fixture::{conformance_stdio, HttpConformance};
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig,
     ClientRequest, CompleteRequestParams, CreateMessageRequestParams, CreateMessageResult,
@@ -19,70 +21,11 @@ use rmcp::service::{NotificationContext, PeerRequestOptions, RequestContext, Run
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{ClientHandler, ErrorData as McpError, RoleClient, ServiceExt};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, Barrier};
 
 const WAIT: Duration = Duration::from_secs(20);
-
-/// The conformance fixture server, built once.
-fn conformance_bin() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let target_dir = common::proxy_bin().parent().unwrap().to_path_buf();
-            let path = target_dir.join("examples").join("conformance_server");
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "--example", "conformance_server"])
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .status()
-                .expect("cargo build --example conformance_server");
-            assert!(status.success(), "building the conformance fixture failed");
-            path
-        })
-        .clone()
-}
-
-fn conformance_stdio(name: &str) -> Value {
-    json!({"name": name, "protocol": "stdio", "command": conformance_bin(), "args": ["stdio"]})
-}
-
-/// The conformance fixture over Streamable HTTP; killed on drop.
-struct HttpConformance {
-    child: Child,
-    url: String,
-}
-
-impl HttpConformance {
-    fn start() -> Self {
-        let mut child = Command::new(conformance_bin())
-            .args(["http", "--port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn conformance fixture");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("LISTENING ")
-            .unwrap_or_else(|| panic!("unexpected fixture output: {line}"))
-            .to_string();
-        Self { child, url }
-    }
-}
-
-impl Drop for HttpConformance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// What a test client observed.
 #[derive(Debug, Clone, PartialEq)]
@@ -387,10 +330,7 @@ async fn sampling_elicitation_and_roots_reach_the_calling_client_stdio() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sampling_elicitation_and_roots_reach_the_calling_client_http() {
     let upstream = HttpConformance::start();
-    let proxy = Proxy::start(
-        json!([{"name": "conf", "protocol": "http", "url": upstream.url}]),
-        json!({}),
-    );
+    let proxy = Proxy::start(json!([upstream.config("conf")]), json!({}));
     server_requests_reach_the_calling_client(&server_url(&proxy, "conf"), true).await;
 }
 

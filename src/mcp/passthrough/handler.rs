@@ -123,18 +123,13 @@ impl ServerHandler for PassthroughHandler {
             *self.info.write().unwrap_or_else(|e| e.into_inner()) =
                 Some(mirror(&upstream, &self.server));
         }
-        self.negotiate_initialize(&request)
-    }
-
-    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
-        let guard = self
-            .core
-            .upstreams
-            .context()
-            .relay
-            .sessions
-            .add(&self.server, context.peer);
+        let result = self.negotiate_initialize(&request)?;
+        // Registered here rather than on `initialized`: rmcp handles that notification on
+        // a task of its own, and the client's first request may overtake it.
+        let sessions = &self.core.upstreams.context().relay.sessions;
+        let guard = sessions.add(&self.server, context.peer.clone());
         *self.session.lock().unwrap_or_else(|e| e.into_inner()) = Some(guard);
+        Ok(result)
     }
 
     async fn on_roots_list_changed(&self, _context: NotificationContext<RoleServer>) {
