@@ -22,8 +22,8 @@ pub use inflight::{DownstreamTarget, InflightGuard, InflightRequests};
 pub use sessions::{PassthroughSessions, SessionGuard};
 
 use rmcp::model::{
-    CancelledNotificationParam, ClientResult, ConstString, GetExtensions, GetMeta,
-    RequestMetaObject, ServerRequest,
+    CancelledNotificationParam, ClientResult, ConstString, ElicitRequestParams, GetExtensions,
+    GetMeta, RequestMetaObject, ServerRequest,
 };
 use rmcp::service::{
     InboundStreamOrigin, OriginatingRequestId, PeerRequestOptions, RequestContext, ServiceError,
@@ -60,7 +60,10 @@ fn required_capability(request: &ServerRequest) -> Option<&'static str> {
     match request {
         ServerRequest::CreateMessageRequest(_) => Some("sampling"),
         ServerRequest::ListRootsRequest(_) => Some("roots"),
-        ServerRequest::ElicitRequest(_) => Some("elicitation"),
+        ServerRequest::ElicitRequest(r) => match r.params {
+            ElicitRequestParams::UrlElicitationParams { .. } => Some("elicitation.url"),
+            _ => Some("elicitation"),
+        },
         _ => None,
     }
 }
@@ -75,6 +78,7 @@ fn declared(peer: &Peer<RoleServer>, capability: &str) -> bool {
         "sampling" => caps.sampling.is_some(),
         "roots" => caps.roots.is_some(),
         "elicitation" => caps.elicitation.is_some(),
+        "elicitation.url" => caps.elicitation.as_ref().is_some_and(|e| e.url.is_some()),
         _ => true,
     }
 }
