@@ -105,3 +105,37 @@ pub fn expect<T: DeserializeOwned>(
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn upstream_meta_drops_progress_token_and_session_keys_only() {
+        let meta: RequestMetaObject = serde_json::from_value(json!({
+            "progressToken": 7,
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": {"name": "c", "version": "1"},
+            "traceparent": "00-abc-def-01",
+            "vendor/key": {"x": 1}
+        }))
+        .unwrap();
+        let forwarded = serde_json::to_value(upstream_meta(&meta)).unwrap();
+        assert_eq!(
+            forwarded,
+            json!({"traceparent": "00-abc-def-01", "vendor/key": {"x": 1}})
+        );
+    }
+
+    #[test]
+    fn upstream_errors_keep_the_upstream_code_and_explain_transport_failures() {
+        let own = McpError::invalid_params("bad uri", None);
+        let passed = upstream_error("fx", "resources/read", ServiceError::McpError(own.clone()));
+        assert_eq!(passed, own);
+        let lost = upstream_error("fx", "tools/call", ServiceError::TransportClosed);
+        assert!(lost
+            .message
+            .contains("connection to server `fx` was lost during tools/call"));
+    }
+}

@@ -183,3 +183,62 @@ impl Relay {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(deprecated)] // sampling and roots are SEP-2577-deprecated but current in 2025-11-25
+mod tests {
+    use super::*;
+    use rmcp::model::{CreateMessageRequest, ElicitRequest, ListRootsRequest};
+    use serde_json::json;
+
+    fn elicit(params: serde_json::Value) -> ServerRequest {
+        ServerRequest::ElicitRequest(ElicitRequest::new(serde_json::from_value(params).unwrap()))
+    }
+
+    #[test]
+    fn each_server_request_needs_its_client_capability() {
+        let sampling: CreateMessageRequest = CreateMessageRequest::new(
+            serde_json::from_value(json!({"messages": [], "maxTokens": 1})).unwrap(),
+        );
+        let cases = [
+            (
+                ServerRequest::CreateMessageRequest(sampling),
+                Some("sampling"),
+            ),
+            (
+                ServerRequest::ListRootsRequest(ListRootsRequest::default()),
+                Some("roots"),
+            ),
+            (
+                elicit(
+                    json!({"mode": "form", "message": "m", "requestedSchema": {"type": "object", "properties": {}}}),
+                ),
+                Some("elicitation"),
+            ),
+            (
+                elicit(
+                    json!({"mode": "url", "message": "m", "url": "https://example.com/x", "elicitationId": "e1"}),
+                ),
+                Some("elicitation.url"),
+            ),
+        ];
+        for (request, expected) in cases {
+            assert_eq!(
+                required_capability(&request),
+                expected,
+                "{}",
+                method_of(&request)
+            );
+        }
+    }
+
+    #[test]
+    fn carried_meta_drops_only_the_progress_token() {
+        let meta: RequestMetaObject =
+            serde_json::from_value(json!({"progressToken": "p", "traceparent": "t"})).unwrap();
+        assert_eq!(
+            serde_json::to_value(carried_meta(&meta)).unwrap(),
+            json!({"traceparent": "t"})
+        );
+    }
+}
