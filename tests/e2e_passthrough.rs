@@ -475,6 +475,31 @@ async fn tool_list_changes_reach_passthrough_sessions() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn clients_hear_when_their_upstream_came_back() {
+    let proxy = Proxy::start(json!([fixture_stdio("fx")]), json!({}));
+    let (client, mut rx) = connect_as(&server_url(&proxy, "fx"), "alice", None).await;
+    // The fixture exits without answering; the supervisor restarts it.
+    let crash = client
+        .peer()
+        .call_tool(CallToolRequestParams::new("exit").with_arguments(obj(json!({"code": 3}))));
+    let _ = tokio::time::timeout(WAIT, crash).await;
+    collect(&mut rx, |seen| seen.contains(&Event::ToolsChanged)).await;
+    let echoed = wait_for("fx to answer again", WAIT, || async {
+        let result = client
+            .peer()
+            .call_tool(
+                CallToolRequestParams::new("echo").with_arguments(obj(json!({"message": "back"}))),
+            )
+            .await
+            .ok()?;
+        (result.is_error != Some(true)).then(|| text(&result))
+    })
+    .await;
+    assert_eq!(echoed, "back");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn unknown_disabled_and_foreign_requests_are_refused_with_reasons() {
     let mut disabled = fixture_stdio("off");
     disabled["enabled"] = json!(false);

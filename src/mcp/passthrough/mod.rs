@@ -4,6 +4,7 @@
 pub mod forward;
 pub mod gate;
 pub mod handler;
+pub mod reconnects;
 
 use crate::core::Core;
 use axum::body::Body;
@@ -79,8 +80,9 @@ async fn serve(
     }
 }
 
-/// Routes `/mcp/server/{name}` (and with a trailing slash).
+/// Routes `/mcp/server/{name}` (and with a trailing slash). Needs a Tokio runtime.
 pub fn router(core: Arc<Core>, shutdown: &CancellationToken) -> axum::Router {
+    tokio::spawn(reconnects::announce(core.clone(), shutdown.child_token()));
     let services = Arc::new(Services {
         core,
         shutdown: shutdown.clone(),
