@@ -61,19 +61,26 @@ pub async fn run(
     Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM.
-pub async fn termination_signal() {
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called (not
+/// when first polled), so call it before announcing readiness: a signal sent right after
+/// "listening" then stops the proxy gracefully. Must be called inside the Tokio runtime.
+pub fn termination_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
         let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+        let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+        async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

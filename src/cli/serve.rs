@@ -93,13 +93,14 @@ pub fn run(config: Option<PathBuf>, data_dir: Option<PathBuf>, args: ServeArgs) 
             .map(|a| a.to_string())
             .unwrap_or_default();
         let core = Core::start(cfg, config_path.clone(), data_dir).await;
+        let stop = server::termination_signal();
         println!(
             "mcpproxy listening on http://{addr}/mcp (config: {})",
             config_path.display()
         );
         use std::io::Write;
         let _ = std::io::stdout().flush();
-        match server::run(core, listener, server::termination_signal()).await {
+        match server::run(core, listener, stop).await {
             Ok(()) => 0,
             Err(err) => {
                 eprintln!("error: {err:#}");
