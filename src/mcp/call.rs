@@ -82,24 +82,27 @@ pub async fn call_upstream(
     let params = CallToolRequestParams::new(tool.tool.name.clone()).with_arguments(args);
     let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
     let options = PeerRequestOptions::with_timeout(timeout);
+    let shared = core.upstreams.context();
+    let registering = shared.relay.gate.registering().await;
+    let inflight =
+        shared
+            .relay
+            .inflight
+            .begin(&tool.server, context.peer.clone(), context.id.clone());
     let handle = match peer.send_cancellable_request(request, options).await {
         Ok(handle) => handle,
         Err(err) => return error_result(describe_error(&tool.server, &err)),
     };
+    inflight.sent_as(handle.id.clone());
     let route = context.meta.get_progress_token().map(|downstream| {
-        core.upstreams.context().progress.register(
+        shared.progress.register(
             &tool.server,
             handle.progress_token.clone(),
             context.peer.clone(),
             downstream,
         )
     });
-    let _inflight = core.upstreams.context().relay.inflight.register(
-        &tool.server,
-        handle.id.clone(),
-        context.peer.clone(),
-        context.id.clone(),
-    );
+    drop(registering);
     let request_id = handle.id.clone();
     let outcome = tokio::select! {
         response = handle.await_response() => {

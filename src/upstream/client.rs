@@ -183,6 +183,7 @@ impl ClientHandler for UpstreamClient {
         params: ProgressNotificationParam,
         _context: NotificationContext<RoleClient>,
     ) {
+        self.relay.gate.settled().await;
         self.progress.forward(&self.server, params).await;
     }
 

@@ -53,11 +53,17 @@ pub async fn forward(
     let method = request.method().to_string();
     let mut options = PeerRequestOptions::with_timeout(core.call_timeout());
     options.meta = Some(upstream_meta(&context.meta));
+    let shared = core.upstreams.context();
+    let registering = shared.relay.gate.registering().await;
+    let inflight = shared
+        .relay
+        .inflight
+        .begin(server, context.peer.clone(), context.id.clone());
     let handle = upstream
         .send_cancellable_request(request, options)
         .await
         .map_err(|e| upstream_error(server, &method, e))?;
-    let shared = core.upstreams.context();
+    inflight.sent_as(handle.id.clone());
     let route = context.meta.get_progress_token().map(|downstream| {
         shared.progress.register(
             server,
@@ -66,12 +72,7 @@ pub async fn forward(
             downstream,
         )
     });
-    let _inflight = shared.relay.inflight.register(
-        server,
-        handle.id.clone(),
-        context.peer.clone(),
-        context.id.clone(),
-    );
+    drop(registering);
     let upstream_id = handle.id.clone();
     tokio::select! {
         response = handle.await_response() => {

@@ -23,13 +23,16 @@ pub struct DownstreamTarget {
 }
 
 struct Entry {
+    server: String,
+    /// Set once the request has been sent (rmcp assigns the id while sending).
+    upstream_id: Option<RequestId>,
     target: DownstreamTarget,
     seq: u64,
 }
 
 #[derive(Default)]
 struct State {
-    entries: HashMap<(String, RequestId), Entry>,
+    entries: HashMap<u64, Entry>,
     next_seq: u64,
 }
 
@@ -48,12 +51,22 @@ pub struct InflightRequests {
 /// Removes its entry when dropped (when the forwarded request ends).
 pub struct InflightGuard {
     table: InflightRequests,
-    key: (String, RequestId),
+    seq: u64,
 }
 
 impl Drop for InflightGuard {
     fn drop(&mut self) {
-        self.table.lock().entries.remove(&self.key);
+        self.table.lock().entries.remove(&self.seq);
+    }
+}
+
+impl InflightGuard {
+    /// Record the upstream request id once the request has been sent.
+    pub fn sent_as(&self, upstream_id: RequestId) {
+        if let Some(entry) = self.table.lock().entries.get_mut(&self.seq) {
+            entry.upstream_id = Some(upstream_id);
+        }
+        self.table.shared.registered.notify_waiters();
     }
 }
 
@@ -62,48 +75,66 @@ impl InflightRequests {
         self.shared.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Record that upstream request `upstream_id` of `server` serves `downstream_id` of `peer`.
-    pub fn register(
+    /// Record, *before* sending it, that a request to `server` is made for request
+    /// `downstream_id` of `peer`; call [`InflightGuard::sent_as`] once it is sent. Registering
+    /// first means an upstream that asks back instantly still finds the request.
+    pub fn begin(
         &self,
         server: &str,
-        upstream_id: RequestId,
         peer: Peer<RoleServer>,
         downstream_id: RequestId,
     ) -> InflightGuard {
-        let key = (server.to_string(), upstream_id);
-        {
-            let mut state = self.lock();
-            state.next_seq += 1;
-            let seq = state.next_seq;
-            let target = DownstreamTarget {
-                peer,
-                request_id: Some(downstream_id),
-            };
-            state.entries.insert(key.clone(), Entry { target, seq });
-        }
-        self.shared.registered.notify_waiters();
+        let mut state = self.lock();
+        state.next_seq += 1;
+        let seq = state.next_seq;
+        let target = DownstreamTarget {
+            peer,
+            request_id: Some(downstream_id),
+        };
+        state.entries.insert(
+            seq,
+            Entry {
+                server: server.to_string(),
+                upstream_id: None,
+                target,
+                seq,
+            },
+        );
         InflightGuard {
             table: self.clone(),
-            key,
+            seq,
         }
     }
 
-    /// The target of upstream request `upstream_id`, waiting up to `wait` for it to be
-    /// registered (the upstream can ask before the forwarding task recorded the request).
+    /// The target of upstream request `upstream_id`, waiting up to `wait` for its id to be
+    /// recorded (the upstream can ask before the forwarding task learned the id).
     pub async fn find(
         &self,
         server: &str,
         upstream_id: &RequestId,
         wait: Duration,
     ) -> Option<DownstreamTarget> {
-        let key = (server.to_string(), upstream_id.clone());
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let notified = self.shared.registered.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if let Some(entry) = self.lock().entries.get(&key) {
-                return Some(entry.target.clone());
+            let found = self
+                .lock()
+                .entries
+                .values()
+                .find(|e| e.server == server && e.upstream_id.as_ref() == Some(upstream_id))
+                .map(|e| e.target.clone());
+            if found.is_some() {
+                return found;
+            }
+            let unsent = self
+                .lock()
+                .entries
+                .values()
+                .any(|e| e.server == server && e.upstream_id.is_none());
+            if !unsent {
+                return None;
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
                 return None;
@@ -115,10 +146,10 @@ impl InflightRequests {
     pub fn latest(&self, server: &str) -> Option<DownstreamTarget> {
         self.lock()
             .entries
-            .iter()
-            .filter(|((s, _), e)| s == server && !e.target.peer.is_transport_closed())
-            .max_by_key(|(_, e)| e.seq)
-            .map(|(_, e)| e.target.clone())
+            .values()
+            .filter(|e| e.server == server && !e.target.peer.is_transport_closed())
+            .max_by_key(|e| e.seq)
+            .map(|e| e.target.clone())
     }
 
     /// Number of in-flight entries (for tests and diagnostics).

@@ -29,7 +29,9 @@ use rmcp::service::{
     InboundStreamOrigin, OriginatingRequestId, PeerRequestOptions, RequestContext, ServiceError,
 };
 use rmcp::{ErrorData as McpError, Peer, RoleClient, RoleServer};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{OwnedRwLockWriteGuard, RwLock};
 
 /// How long to wait for the forwarding task to record a request the upstream refers to.
 pub const ASSOCIATION_WAIT: Duration = Duration::from_secs(1);
@@ -41,6 +43,28 @@ pub struct Relay {
     pub inflight: InflightRequests,
     /// `/mcp/server/{name}` sessions.
     pub sessions: PassthroughSessions,
+    /// Orders request registration before the upstream's replies are looked up.
+    pub gate: RegistrationGate,
+}
+
+/// Makes "send a request upstream, then record it (in-flight entry, progress route)"
+/// atomic with respect to whatever the upstream sends back: forwarding holds
+/// [`Self::registering`] across both steps, and handlers of upstream messages pass
+/// [`Self::settled`] before looking anything up. Without it a fast upstream's progress
+/// notification or sampling request could be handled before the request was recorded.
+#[derive(Default, Clone)]
+pub struct RegistrationGate(Arc<RwLock<()>>);
+
+impl RegistrationGate {
+    /// Hold while sending a request and recording it.
+    pub async fn registering(&self) -> OwnedRwLockWriteGuard<()> {
+        self.0.clone().write_owned().await
+    }
+
+    /// Wait until no request is between being sent and being recorded.
+    pub async fn settled(&self) {
+        drop(self.0.read().await);
+    }
 }
 
 /// JSON-RPC method name of a server→client request.
@@ -132,6 +156,7 @@ impl Relay {
         context: &RequestContext<RoleClient>,
     ) -> Result<ClientResult, McpError> {
         let method = method_of(&request).to_string();
+        self.gate.settled().await;
         let origin = context.extensions.get::<InboundStreamOrigin>();
         let Some(target) = self.route(server, origin).await else {
             return Err(McpError::invalid_request(
