@@ -32,3 +32,6 @@ cargo clippy --all-targets -- -D warnings
 
 echo "== cargo test"
 cargo test --all-targets -- --test-threads="${MCPPROXY_TEST_THREADS:-4}"
+
+# The desktop app (feature `desktop`); skipped with a note when GTK/WebKit/Xvfb are missing.
+bash scripts/test-desktop.sh
