@@ -93,8 +93,12 @@ fn dispatch(app: &AppHandle, shell: &Arc<Shell>, id: &str) {
     let app = app.clone();
     let shell = shell.clone();
     tauri::async_runtime::spawn(async move {
-        if let Err(err) = perform(&app, &shell, action.clone()).await {
-            tracing::warn!(action = %action.id(), "tray action failed: {err}");
+        match perform(&app, &shell, action.clone()).await {
+            Ok(()) => shell.set_notice(None),
+            Err(err) => {
+                tracing::warn!(action = %action.id(), "tray action failed: {err}");
+                shell.set_notice(Some(format!("{} failed: {err}", action.describe())));
+            }
         }
     });
 }

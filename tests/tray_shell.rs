@@ -187,7 +187,21 @@ async fn in_process_core_serves_follows_events_and_quit_stops_every_upstream_pro
     })
     .await;
     assert!(Action::Restart("fx".into()).apply(&core).await.unwrap());
-    assert!(Action::Restart("nope".into()).apply(&core).await.is_err());
+    let err = Action::Restart("nope".into())
+        .apply(&core)
+        .await
+        .unwrap_err();
+    // A failed action is shown in the menu (the app sets it as the notice).
+    shell.set_notice(Some(format!(
+        "{} failed: {err}",
+        Action::Restart("nope".into()).describe()
+    )));
+    let view = rendered(&mut views, "the notice", |v| v.notice.is_some()).await;
+    let menu = labels(&menu::build(&view));
+    assert!(
+        menu.contains(&"⚠ Restart nope failed: no server named `nope`".to_string()),
+        "{menu:?}"
+    );
     drop(core);
 
     // The fixture (re)started after Enable/Restart: its process, its shell and the shell's

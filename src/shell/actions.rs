@@ -54,6 +54,25 @@ impl Action {
         }
     }
 
+    /// Short description for messages ("Restart github").
+    pub fn describe(&self) -> String {
+        match self {
+            Action::Retry => "Retry".into(),
+            Action::NextFreePort => "Use the next free port".into(),
+            Action::OpenWebUi => "Open Web UI".into(),
+            Action::OpenConfigFolder => "Open config folder".into(),
+            Action::OpenLogsFolder => "Open logs folder".into(),
+            Action::Quit => "Quit".into(),
+            Action::Enable(name) => format!("Enable {name}"),
+            Action::Disable(name) => format!("Disable {name}"),
+            Action::Restart(name) => format!("Restart {name}"),
+            Action::Approve(name) => format!("Approve {name}"),
+            Action::ApproveTools(name) => format!("Approve the tools of {name}"),
+            Action::Login(name) => format!("Log in to {name}"),
+            Action::EditHeadersEnv(name) => format!("Edit headers & env of {name}"),
+        }
+    }
+
     /// Parse a menu item id made by [`Action::id`].
     pub fn from_id(id: &str) -> Option<Self> {
         let simple = match id {

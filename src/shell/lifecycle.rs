@@ -7,6 +7,7 @@ use crate::core::{Core, CoreOptions};
 use crate::runner::{self, Running, Setup};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
 /// Where the shell's core is in its life.
@@ -31,6 +32,8 @@ pub enum Phase {
         /// The explanation.
         message: String,
     },
+    /// Shutting down: HTTP draining, upstreams stopping.
+    Stopping,
     /// Shut down (after quit).
     Stopped,
 }
@@ -45,6 +48,7 @@ pub struct Shell {
     running: tokio::sync::Mutex<Option<Running>>,
     core: Mutex<Option<Arc<Core>>>,
     phase: watch::Sender<Phase>,
+    notice: watch::Sender<Option<String>>,
 }
 
 impl Shell {
@@ -57,6 +61,7 @@ impl Shell {
             running: tokio::sync::Mutex::new(None),
             core: Mutex::new(None),
             phase: watch::channel(Phase::Starting).0,
+            notice: watch::channel(None).0,
         })
     }
 
@@ -94,7 +99,7 @@ impl Shell {
     pub async fn start(&self) -> Phase {
         let listen = self.listen();
         let mut running = self.running.lock().await;
-        if running.is_some() || self.phase() == Phase::Stopped {
+        if running.is_some() || matches!(self.phase(), Phase::Stopping | Phase::Stopped) {
             return self.phase();
         }
         self.phase.send_replace(Phase::Starting);
@@ -117,7 +122,7 @@ impl Shell {
     pub async fn use_next_free_port(&self) -> Phase {
         let listen = self.listen();
         let mut running = self.running.lock().await;
-        if running.is_some() || self.phase() == Phase::Stopped {
+        if running.is_some() || matches!(self.phase(), Phase::Stopping | Phase::Stopped) {
             return self.phase();
         }
         let phase = match runner::bind_next_free(&listen).await {
@@ -155,6 +160,9 @@ impl Shell {
     /// Graceful shutdown: HTTP drained, every upstream (and its process group) stopped.
     /// Idempotent; the phase ends as [`Phase::Stopped`].
     pub async fn quit(&self) {
+        if self.phase() != Phase::Stopped {
+            self.phase.send_replace(Phase::Stopping);
+        }
         let mut running = self.running.lock().await;
         self.core.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(running) = running.take() {
@@ -165,18 +173,28 @@ impl Shell {
         self.phase.send_replace(Phase::Stopped);
     }
 
-    /// The state shown by the tray now.
-    pub fn view(&self) -> View {
-        View::of(&self.phase(), self.core().as_deref())
+    /// Show `notice` (e.g. why the last menu action failed) in the tray until replaced;
+    /// `None` clears it.
+    pub fn set_notice(&self, notice: Option<String>) {
+        self.notice.send_replace(notice);
     }
 
-    /// Call `render` with the current [`View`] now and after every phase change or core
-    /// event (bursts of events coalesce into one render). Event-driven, no polling; returns
-    /// after rendering [`Phase::Stopped`].
+    /// The state shown by the tray now.
+    pub fn view(&self) -> View {
+        let mut view = View::of(&self.phase(), self.core().as_deref());
+        view.notice = self.notice.borrow().clone();
+        view
+    }
+
+    /// Call `render` with the current [`View`] now and after every phase change, notice or
+    /// core event (bursts of events coalesce into one render). Event-driven, no polling;
+    /// returns after rendering [`Phase::Stopped`].
     pub async fn follow(&self, mut render: impl FnMut(View)) {
         let mut phases = self.subscribe();
+        let mut notices = self.notice.subscribe();
         loop {
             phases.mark_unchanged();
+            notices.mark_unchanged();
             // Subscribe before reading the state so no change is missed in between.
             let mut events = self.core().map(|core| core.events.subscribe());
             let view = self.view();
@@ -185,23 +203,21 @@ impl Shell {
             if stopped {
                 return;
             }
-            match events.as_mut() {
-                Some(events) => {
-                    tokio::select! {
-                        changed = phases.changed() => if changed.is_err() { return },
-                        received = events.recv() => {
-                            if let Err(tokio::sync::broadcast::error::RecvError::Closed) = received {
-                                if phases.changed().await.is_err() { return }
-                            }
-                            while events.try_recv().is_ok() {}
+            let core_event = async {
+                match events.as_mut() {
+                    Some(events) => {
+                        if let Err(RecvError::Closed) = events.recv().await {
+                            std::future::pending::<()>().await;
                         }
+                        while events.try_recv().is_ok() {}
                     }
+                    None => std::future::pending().await,
                 }
-                None => {
-                    if phases.changed().await.is_err() {
-                        return;
-                    }
-                }
+            };
+            tokio::select! {
+                changed = phases.changed() => if changed.is_err() { return },
+                _ = notices.changed() => {}
+                _ = core_event => {}
             }
         }
     }

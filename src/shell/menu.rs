@@ -81,6 +81,7 @@ pub fn tooltip(view: &View) -> String {
         Phase::Starting => "MCPProxy: starting…".into(),
         Phase::PortInUse { listen, .. } => format!("MCPProxy: not running ({listen} is in use)"),
         Phase::Failed { .. } => "MCPProxy: not running (start-up failed)".into(),
+        Phase::Stopping => "MCPProxy: stopping…".into(),
         Phase::Stopped => "MCPProxy: stopped".into(),
     }
 }
@@ -88,6 +89,9 @@ pub fn tooltip(view: &View) -> String {
 /// The whole tray menu for `view`.
 pub fn build(view: &View) -> Vec<Entry> {
     let mut entries = status_lines(view);
+    if let Some(notice) = &view.notice {
+        entries.push(Entry::Info(format!("⚠ {}", shorten(notice))));
+    }
     entries.push(Entry::Separator);
     if let Phase::Running { .. } = view.phase {
         if view.servers.is_empty() {
@@ -142,6 +146,7 @@ fn status_lines(view: &View) -> Vec<Entry> {
             Entry::Info(shorten(message)),
             item(Action::Retry, "Retry"),
         ],
+        Phase::Stopping => vec![Entry::Info("MCPProxy: stopping…".into())],
         Phase::Stopped => vec![Entry::Info("MCPProxy: stopped".into())],
     }
 }
@@ -265,6 +270,7 @@ mod tests {
             },
             tools: servers.iter().map(|s| s.tools).sum(),
             servers,
+            notice: None,
         }
     }
 
@@ -334,11 +340,13 @@ mod tests {
             },
             servers: vec![],
             tools: 0,
+            notice: Some("Enable failed: field `x`".into()),
         };
         let menu = build(&view);
         find(&menu, "MCPProxy: not running, 127.0.0.1:8080 is in use");
         assert!(menu.contains(&item(Action::Retry, "Retry")));
         find(&menu, "Use the next free port");
+        find(&menu, "⚠ Enable failed: field `x`");
         assert!(!menu.iter().any(|e| matches!(
             e,
             Entry::Item {

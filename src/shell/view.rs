@@ -42,6 +42,8 @@ pub struct View {
     pub servers: Vec<ServerView>,
     /// Tools exposed to clients (approved tools of ready servers).
     pub tools: usize,
+    /// A message for the user (e.g. why the last menu action failed).
+    pub notice: Option<String>,
 }
 
 impl View {
@@ -52,6 +54,7 @@ impl View {
                 phase: phase.clone(),
                 servers: Vec::new(),
                 tools: 0,
+                notice: None,
             };
         };
         let catalog = core.catalog.snapshot();
@@ -91,6 +94,7 @@ impl View {
             phase: phase.clone(),
             servers,
             tools: catalog.tools().len(),
+            notice: None,
         }
     }
 
