@@ -14,6 +14,27 @@ pub enum CoreEvent {
     CatalogChanged,
     /// The config file was written by the core.
     ConfigSaved,
+    /// An upstream's OAuth access token was refreshed without user interaction.
+    OAuthTokenRefreshed {
+        /// Server name.
+        name: String,
+        /// New expiry (RFC 3339), when the server gave one.
+        expires_at: Option<String>,
+    },
+    /// An OAuth login for an upstream completed.
+    OAuthLoginSucceeded {
+        /// Server name.
+        name: String,
+    },
+    /// An OAuth refresh or login failed (message free of secrets).
+    OAuthFailed {
+        /// Server name.
+        name: String,
+        /// What failed and what to do.
+        message: String,
+        /// True when the user must log in again (`mcpproxy auth login`).
+        login_required: bool,
+    },
 }
 
 /// Broadcast channel of [`CoreEvent`]s; cheap to clone.

@@ -6,7 +6,7 @@ pub mod schema;
 
 pub use load::{load_file, parse_duration, parse_str, ConfigError};
 pub use save::save_atomic;
-pub use schema::{Config, LoggingConfig, Protocol, RoutingMode, ServerConfig};
+pub use schema::{Config, LoggingConfig, OAuthConfig, Protocol, RoutingMode, ServerConfig};
 
 use std::path::{Path, PathBuf};
 

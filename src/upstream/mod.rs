@@ -3,6 +3,7 @@
 pub mod client;
 pub mod connect;
 pub mod logfile;
+pub mod oauth;
 pub mod progress;
 pub mod sse;
 pub mod state;
@@ -36,6 +37,8 @@ pub struct UpstreamContext {
     pub logs_dir: PathBuf,
     /// Reconnect delays.
     pub backoff: Backoff,
+    /// OAuth state of HTTP/SSE upstreams.
+    pub oauth: Arc<oauth::OAuthRegistry>,
 }
 
 impl UpstreamContext {
@@ -46,12 +49,17 @@ impl UpstreamContext {
             .user_agent(concat!("mcpproxy/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("TLS backend available");
+        let oauth = Arc::new(oauth::OAuthRegistry::for_proxy(
+            events.clone(),
+            http.clone(),
+        ));
         Self {
             http,
             progress: ProgressRouter::default(),
             events,
             logs_dir,
             backoff: Backoff::default(),
+            oauth,
         }
     }
 }
@@ -71,12 +79,15 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    /// Status snapshot.
+    /// Status snapshot (including the OAuth state of servers that use OAuth).
     pub fn status(&self) -> ServerStatus {
-        self.status
+        let mut status = self
+            .status
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .clone()
+            .clone();
+        status.oauth = self.ctx.oauth.status_of(&self.name);
+        status
     }
 
     /// The configuration this upstream was started with.
@@ -179,6 +190,7 @@ impl UpstreamManager {
         match self.remove_entry(name) {
             Some(upstream) => {
                 upstream.stop().await;
+                self.ctx.oauth.remove(name);
                 supervisor::announce(&upstream);
                 true
             }

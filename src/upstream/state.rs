@@ -52,6 +52,9 @@ pub struct ServerStatus {
     /// Upstream server name/version from `initialize`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_info: Option<String>,
+    /// OAuth state for servers that use OAuth (filled in by [`super::Upstream::status`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<super::oauth::OAuthStatus>,
     /// Tools currently offered (empty unless ready).
     #[serde(skip)]
     pub tools: Arc<Vec<Tool>>,
@@ -66,6 +69,7 @@ impl ServerStatus {
             transport: None,
             retry_count: 0,
             server_info: None,
+            oauth: None,
             tools: Arc::new(Vec::new()),
         }
     }
