@@ -66,6 +66,7 @@ pub struct ServerAuth {
     status: watch::Sender<OAuthStatus>,
     active: AtomicBool,
     client: tokio::sync::Mutex<Option<AuthorizedClient>>,
+    has_tokens: AtomicBool,
     challenge: Mutex<Option<Challenge>>,
     auto_login_used: AtomicBool,
     pub(crate) exchanging: AtomicBool,
@@ -105,6 +106,7 @@ impl ServerAuth {
             status: watch::Sender::new(OAuthStatus::default()),
             active: AtomicBool::new(active),
             client: tokio::sync::Mutex::new(None),
+            has_tokens: AtomicBool::new(false),
             challenge: Mutex::new(None),
             auto_login_used: AtomicBool::new(false),
             exchanging: AtomicBool::new(false),
@@ -296,14 +298,42 @@ impl ServerAuth {
         })
     }
 
+    async fn bare_manager(&self) -> Result<AuthorizationManager, OAuthError> {
+        AuthorizationManager::new_allowing_private_addresses(self.url.as_str())
+            .await
+            .map_err(|e| OAuthError::Flow(format!("OAuth setup for `{}`: {e}", self.name)))
+    }
+
+    /// The authorized HTTP client every connection of this server shares. Without tokens it
+    /// sends requests unauthenticated; a login swaps credentials in for live sessions too.
+    pub async fn shared_client(&self) -> Result<AuthorizedClient, OAuthError> {
+        let mut slot = self.client.lock().await;
+        if let Some(client) = slot.as_ref() {
+            return Ok(client.clone());
+        }
+        let client = AuthClient::new(self.http.clone(), self.bare_manager().await?);
+        *slot = Some(client.clone());
+        Ok(client)
+    }
+
+    /// Drop the held tokens (connections continue unauthenticated until the next login).
+    async fn forget_tokens(&self) {
+        self.has_tokens.store(false, Ordering::SeqCst);
+        *lock(&self.refresh_due) = None;
+        if let (Ok(client), Ok(bare)) = (self.shared_client().await, self.bare_manager().await) {
+            *client.auth_manager.lock().await = bare;
+        }
+    }
+
     /// Install a manager holding fresh credentials as the one every connection uses.
     pub(crate) async fn install(&self, manager: AuthorizationManager, issuer: &str) {
-        let mut slot = self.client.lock().await;
-        match slot.as_ref() {
-            Some(client) => *client.auth_manager.lock().await = manager,
-            None => *slot = Some(AuthClient::new(self.http.clone(), manager)),
+        match self.shared_client().await {
+            Ok(client) => *client.auth_manager.lock().await = manager,
+            Err(err) => {
+                tracing::warn!(server = %self.name, error = %err, "cannot install OAuth credentials")
+            }
         }
-        drop(slot);
+        self.has_tokens.store(true, Ordering::SeqCst);
         self.update(|s| {
             s.issuer = Some(issuer.to_string());
             s.missing_scopes.clear();
@@ -366,6 +396,7 @@ impl ServerAuth {
                 .is_some_and(|t| t.refresh_token().is_some())
         };
         self.install(found.manager, &found.issuer).await;
+        self.active.store(true, Ordering::SeqCst);
         self.schedule_refresh(expires, has_refresh);
         self.update(|s| {
             s.state = OAuthState::Authenticated;
@@ -377,26 +408,36 @@ impl ServerAuth {
         Ok(true)
     }
 
+    /// Whether the keyring lists entries of this server (errors count as none).
+    async fn has_stored_entries(&self) -> bool {
+        match self
+            .backend
+            .get_json::<Vec<String>>(&store::index_entry(&self.name))
+            .await
+        {
+            Ok(issuers) => issuers.is_some_and(|i| !i.is_empty()),
+            Err(err) => {
+                tracing::debug!(server = %self.name, error = %err, "cannot read OAuth entries");
+                false
+            }
+        }
+    }
+
     /// Decide how the next connection authenticates (restoring stored tokens when needed).
     pub async fn before_connect(&self) -> ConnectAuth {
-        if !self.is_active() {
-            return ConnectAuth::Plain;
-        }
         if self.login_blocking() {
             return ConnectAuth::MustLogin;
         }
-        if let Some(client) = self.client.lock().await.clone() {
-            return ConnectAuth::Authorized(client);
-        }
-        match self.restore().await {
-            Ok(true) => match self.client.lock().await.clone() {
-                Some(client) => ConnectAuth::Authorized(client),
-                None => ConnectAuth::Plain,
-            },
-            Ok(false) => ConnectAuth::Plain,
-            Err(err) => {
+        if !self.has_tokens.load(Ordering::SeqCst) && self.has_stored_entries().await {
+            if let Err(err) = self.restore().await {
                 tracing::warn!(server = %self.name, error = %err, "cannot restore OAuth credentials");
                 self.update(|s| s.last_error = Some(err.to_string()));
+            }
+        }
+        match self.shared_client().await {
+            Ok(client) => ConnectAuth::Authorized(client),
+            Err(err) => {
+                tracing::warn!(server = %self.name, error = %err, "OAuth client unavailable");
                 ConnectAuth::Plain
             }
         }
@@ -409,8 +450,8 @@ impl ServerAuth {
         let insufficient = challenge.insufficient_scope;
         let scopes = challenge.scopes.clone();
         *lock(&self.challenge) = Some(challenge);
-        let had_client = self.client.lock().await.take().is_some();
-        if !had_client && !insufficient {
+        let had_client = self.has_tokens.load(Ordering::SeqCst);
+        if !had_client && !insufficient && self.has_stored_entries().await {
             match self.restore().await {
                 Ok(true) => return ChallengeOutcome::Retry,
                 Ok(false) => {}
@@ -418,8 +459,9 @@ impl ServerAuth {
                     self.update(|s| s.last_error = Some(err.to_string()));
                 }
             }
-            // restore() installed nothing usable; make sure no stale client lingers.
-            self.client.lock().await.take();
+        }
+        if !insufficient {
+            self.forget_tokens().await;
         }
         let reason = if insufficient {
             self.update(|s| s.missing_scopes = merge(&s.missing_scopes, &scopes));
@@ -552,10 +594,11 @@ impl ServerAuth {
     /// Refresh the access token now. A rejected refresh token requires a login; other failures
     /// are retried later with a growing delay (never in a tight loop).
     pub async fn refresh_now(&self) -> Result<(), OAuthError> {
-        let Some(client) = self.client.lock().await.clone() else {
+        if !self.has_tokens.load(Ordering::SeqCst) {
             *lock(&self.refresh_due) = None;
             return Ok(());
-        };
+        }
+        let client = self.shared_client().await?;
         let result = client.auth_manager.lock().await.refresh_token().await;
         match result {
             Ok(_) => Ok(()),
@@ -563,7 +606,7 @@ impl ServerAuth {
                 if !self.login_blocking() {
                     self.require_login("the refresh token was rejected or is missing");
                 }
-                self.client.lock().await.take();
+                self.forget_tokens().await;
                 Err(OAuthError::Flow("refresh token rejected".into()))
             }
             Err(err) => {
@@ -596,8 +639,7 @@ impl ServerAuth {
     /// Forget every stored token and client of this server; it needs a login afterwards.
     pub async fn logout(&self) -> Result<usize, OAuthError> {
         lock(&self.login_cancel).cancel();
-        self.client.lock().await.take();
-        *lock(&self.refresh_due) = None;
+        self.forget_tokens().await;
         let removed = store::forget_server(&self.backend, &self.name)
             .await
             .map_err(|e| OAuthError::Storage(e.to_string()))?;
