@@ -1,5 +1,7 @@
 //! Command-line interface (`mcpproxy …`).
 
+pub mod api;
+pub mod auth;
 pub mod serve;
 
 use clap::{Parser, Subcommand};
@@ -25,11 +27,14 @@ pub struct Cli {
 pub enum Command {
     /// Run the proxy core headless (MCP endpoint on `listen`).
     Serve(serve::ServeArgs),
+    /// OAuth for upstream servers: login, status, logout (talks to the running core).
+    Auth(auth::AuthArgs),
 }
 
 /// Run the parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Serve(args) => serve::run(cli.config, cli.data_dir, args),
+        Command::Auth(args) => auth::run(cli.config, cli.data_dir, args),
     }
 }

@@ -81,7 +81,7 @@ pub async fn call_upstream(
     let options = PeerRequestOptions::with_timeout(timeout);
     let handle = match peer.send_cancellable_request(request, options).await {
         Ok(handle) => handle,
-        Err(err) => return error_result(describe_error(&tool.server, &err)),
+        Err(err) => return error_result(describe_call_error(core, &tool.server, &err)),
     };
     let _route = context.meta.get_progress_token().map(|downstream| {
         core.upstreams.context().progress.register(
@@ -111,10 +111,16 @@ pub async fn call_upstream(
                 serde_json::to_string(&other).unwrap_or_default()
             ))
         }
-        Err(err) => return error_result(describe_error(&tool.server, &err)),
+        Err(err) => return error_result(describe_call_error(core, &tool.server, &err)),
     };
     let limit = core.config().tool_response_limit;
     read_cache::truncate(&core.read_cache, &tool.key, result, limit)
+}
+
+/// Like [`describe_error`], but an OAuth challenge is recorded and explained (login / scopes).
+fn describe_call_error(core: &Core, server: &str, err: &ServiceError) -> String {
+    core.oauth_call_error(server, err)
+        .unwrap_or_else(|| describe_error(server, err))
 }
 
 /// A message for the model explaining an upstream failure.

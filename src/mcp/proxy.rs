@@ -206,6 +206,7 @@ impl ProxyHandler {
                     "last_error": status.last_error,
                     "transport": status.transport,
                     "tool_count": status.tools.len(),
+                    "oauth": status.oauth,
                 })
             })
             .collect();

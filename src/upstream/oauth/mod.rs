@@ -10,6 +10,7 @@ pub mod browser;
 pub mod callback;
 pub mod challenge;
 pub mod login;
+pub mod ops;
 pub mod registry;
 pub mod server_auth;
 pub mod store;
@@ -125,7 +126,10 @@ impl OAuthStatus {
 /// Why an OAuth operation failed (free of secrets).
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum OAuthError {
-    /// The server is unknown or does not use HTTP.
+    /// No server of that name.
+    #[error("{0}")]
+    UnknownServer(String),
+    /// The server does not use HTTP.
     #[error("{0}")]
     NotApplicable(String),
     /// Discovery, registration, authorization or token exchange failed.
