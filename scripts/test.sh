@@ -20,6 +20,14 @@ fi
 echo "== npm test dependencies (tests/npm)"
 (cd tests/npm && npm ci --no-audit --no-fund --loglevel=error)
 
+echo "== MCP conformance suite for client mode (tests/conformance_client, Node 22)"
+(cd tests/conformance_client && npm ci --no-audit --no-fund --loglevel=error)
+if node22="$(bash scripts/node22.sh)"; then
+  export MCPPROXY_NODE22="$node22"
+else
+  echo "Node 22 unavailable: the conformance client test will skip (fails under CI=true)" >&2
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -27,4 +35,14 @@ echo "== cargo clippy"
 cargo clippy --all-targets -- -D warnings
 
 echo "== cargo test"
-cargo test --all-targets -- --test-threads="${MCPPROXY_TEST_THREADS:-4}"
+test_cmd=(cargo test --all-targets -- --test-threads="${MCPPROXY_TEST_THREADS:-4}")
+if command -v dbus-run-session >/dev/null 2>&1 && command -v gnome-keyring-daemon >/dev/null 2>&1; then
+  # A private session bus with an unlocked gnome-keyring, so keyring tests use a real
+  # Secret Service (and never the developer's own keyring).
+  XDG_DATA_HOME="$(mktemp -d)"
+  export XDG_DATA_HOME
+  dbus-run-session -- sh -c 'echo -n ci-keyring-pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec "$@"' sh "${test_cmd[@]}"
+else
+  echo "no dbus-run-session/gnome-keyring: keyring tests skip (install gnome-keyring dbus to run them)" >&2
+  "${test_cmd[@]}"
+fi
