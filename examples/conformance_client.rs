@@ -9,6 +9,7 @@
 //! Exit status: 0 when tools were listed and called, 1 otherwise.
 
 use mcpproxy::config::{OAuthConfig, Protocol, ServerConfig};
+use mcpproxy::docker::{DockerRuntime, Isolator};
 use mcpproxy::events::EventBus;
 use mcpproxy::upstream::client::UpstreamClient;
 use mcpproxy::upstream::connect::{self, Connection, ResolvedServer};
@@ -17,6 +18,7 @@ use mcpproxy::upstream::oauth::store::SecretBackend;
 use mcpproxy::upstream::oauth::{challenge, Browser, OAuthRegistry, ServerAuth};
 use mcpproxy::upstream::progress::ProgressRouter;
 use rmcp::model::CallToolRequestParams;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The client ID metadata document URL the suite's CIMD scenario expects.
@@ -40,7 +42,8 @@ fn oauth_config() -> OAuthConfig {
 }
 
 struct Client {
-    auth: std::sync::Arc<ServerAuth>,
+    auth: Arc<ServerAuth>,
+    dir: std::path::PathBuf,
     server: ResolvedServer,
     http: reqwest::Client,
     log: ServerLog,
@@ -71,20 +74,27 @@ impl Client {
             self.login_if_needed().await?;
             let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
             let log = self.log.clone();
-            let handler = move || {
+            let handler: Arc<dyn Fn() -> UpstreamClient + Send + Sync> = Arc::new(move || {
                 UpstreamClient::new(
                     "conformance",
                     tx.clone(),
                     ProgressRouter::default(),
                     log.clone(),
                 )
-            };
+            });
+            let isolator = Isolator::new(
+                Arc::new(DockerRuntime::new(&self.dir, EventBus::new())),
+                &self.server.config,
+                self.log.clone(),
+            );
             match connect::connect(
-                &self.server,
-                &handler,
-                &self.http,
-                &self.log,
-                Some(&self.auth),
+                self.server.clone(),
+                handler,
+                self.http.clone(),
+                self.log.clone(),
+                None,
+                isolator,
+                Some(self.auth.clone()),
             )
             .await
             {
@@ -133,6 +143,7 @@ async fn run(url: String) -> Result<(), String> {
     let _ = std::fs::create_dir_all(&log_dir);
     let mut client = Client {
         auth,
+        dir: log_dir.clone(),
         server: ResolvedServer::plain(&config),
         http,
         log: ServerLog::open(&log_dir.join("conformance.log")),

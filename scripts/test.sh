@@ -8,6 +8,7 @@ need_apt=()
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v pkill >/dev/null 2>&1 || need_apt+=(procps)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+python3 -c 'import ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
@@ -20,13 +21,8 @@ fi
 echo "== npm test dependencies (tests/npm)"
 (cd tests/npm && npm ci --no-audit --no-fund --loglevel=error)
 
-echo "== MCP conformance suite for client mode (tests/conformance_client, Node 22)"
-(cd tests/conformance_client && npm ci --no-audit --no-fund --loglevel=error)
-if node22="$(bash scripts/node22.sh)"; then
-  export MCPPROXY_NODE22="$node22"
-else
-  echo "Node 22 unavailable: the conformance client test will skip (fails under CI=true)" >&2
-fi
+echo "== MCP conformance suite (Node 22 + @modelcontextprotocol/conformance, tests/conformance)"
+bash scripts/conformance-setup.sh >/dev/null
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -5,6 +5,7 @@ use crate::config::{self, Config};
 use crate::events::EventBus;
 use crate::mcp::peers::DownstreamPeers;
 use crate::mcp::read_cache::ReadCache;
+use crate::store::Store;
 use crate::upstream::{UpstreamContext, UpstreamManager};
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -61,20 +62,53 @@ pub struct Core {
     pub peers: DownstreamPeers,
     /// Serializes config writes so concurrent changes never lose an update.
     write_lock: tokio::sync::Mutex<()>,
+    /// Persistent state (approvals, activity, …).
+    pub store: Store,
+}
+
+/// Open the state database in `data_dir`; falls back to memory (loudly) when it cannot.
+fn open_store(data_dir: &std::path::Path) -> Store {
+    let path = data_dir.join(crate::store::DB_FILE_NAME);
+    Store::open(&path).unwrap_or_else(|err| {
+        tracing::error!(%err, "cannot open the state database; approvals and activity will not persist");
+        Store::in_memory()
+    })
+}
+
+/// Start-up options of the core that do not come from the config file.
+#[derive(Debug, Clone, Default)]
+pub struct CoreOptions {
+    /// Executable that handles `__upstream-shim` (normally the running binary); stdio servers
+    /// run under it so they die with the core even on SIGKILL. `None` spawns them directly.
+    pub shim_program: Option<PathBuf>,
 }
 
 impl Core {
     /// Build the core and start connecting to every enabled upstream in the background.
     /// Returns immediately; upstreams come up on their own.
     pub async fn start(config: Config, config_path: PathBuf, data_dir: PathBuf) -> Arc<Self> {
+        Self::start_with(config, config_path, data_dir, CoreOptions::default()).await
+    }
+
+    /// [`Core::start`] with explicit [`CoreOptions`].
+    pub async fn start_with(
+        config: Config,
+        config_path: PathBuf,
+        data_dir: PathBuf,
+        options: CoreOptions,
+    ) -> Arc<Self> {
         let events = EventBus::new();
         let logs_dir = data_dir.join("logs");
         let _ = config::ensure_private_dir(&logs_dir);
-        let upstreams = Arc::new(UpstreamManager::new(UpstreamContext::new(
-            events.clone(),
-            logs_dir,
-        )));
-        let catalog = Arc::new(Catalog::default());
+        let store = open_store(&data_dir);
+        let config = crate::quarantine::quarantine_unseen_servers(config, &store, &config_path);
+        let mut ctx = UpstreamContext::new(events.clone(), logs_dir);
+        ctx.shim = options.shim_program;
+        ctx.set_quarantine_enabled(config.quarantine_enabled);
+        ctx.docker.set_config(config.docker_isolation.clone());
+        ctx.docker.start_sweep();
+        let upstreams = Arc::new(UpstreamManager::new(ctx));
+        let catalog = Arc::new(Catalog::new(store.clone(), config.quarantine_enabled));
         let core = Arc::new(Self {
             config: RwLock::new(config.clone()),
             config_path,
@@ -85,6 +119,7 @@ impl Core {
             read_cache: ReadCache::default(),
             peers: DownstreamPeers::default(),
             write_lock: tokio::sync::Mutex::new(()),
+            store,
         });
         tokio::spawn(catalog.maintain(upstreams.clone(), events.clone()));
         tokio::spawn(core.peers.clone().fan_out(events.clone()));
@@ -127,6 +162,13 @@ impl Core {
             message: err.to_string(),
         })?;
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = next.clone();
+        for server in &next.mcp_servers {
+            let _ = self.store.mark_server_seen(&server.name);
+        }
+        self.upstreams
+            .context()
+            .set_quarantine_enabled(next.quarantine_enabled);
+        self.catalog.set_approvals_enabled(next.quarantine_enabled);
         self.apply_servers(&previous, &next).await;
         self.events.publish(crate::events::CoreEvent::ConfigSaved);
         Ok(output)
@@ -141,6 +183,7 @@ impl Core {
         }
         for server in &next.mcp_servers {
             let unchanged = previous.mcp_servers.iter().any(|old| old == server)
+                && previous.quarantine_enabled == next.quarantine_enabled
                 && self.upstreams.get(&server.name).is_some();
             if !unchanged {
                 self.upstreams.start(server.clone()).await;
@@ -160,6 +203,11 @@ impl Core {
         };
         self.upstreams.start(server).await;
         true
+    }
+
+    /// Docker daemon and isolation status (`GET /api/v1/docker/status`).
+    pub async fn docker_status(&self) -> crate::docker::DockerStatus {
+        self.upstreams.context().docker.status().await
     }
 
     /// Graceful shutdown of every upstream (close, then process-group signals).

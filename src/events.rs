@@ -12,6 +12,11 @@ pub enum CoreEvent {
     },
     /// The merged tool catalog was rebuilt.
     CatalogChanged,
+    /// Tool approvals of a server changed.
+    ApprovalsChanged {
+        /// Server name.
+        server: String,
+    },
     /// The config file was written by the core.
     ConfigSaved,
     /// An upstream's OAuth access token was refreshed without user interaction.
@@ -35,6 +40,8 @@ pub enum CoreEvent {
         /// True when the user must log in again (`mcpproxy auth login`).
         login_required: bool,
     },
+    /// Progress of a Docker image pull for an isolated server.
+    DockerPull(crate::docker::ImagePullEvent),
 }
 
 /// Broadcast channel of [`CoreEvent`]s; cheap to clone.

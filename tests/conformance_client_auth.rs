@@ -2,9 +2,9 @@
 //! (example `conformance_client`). The suite runs real authorization servers and MCP servers on
 //! loopback; every scenario of the suite (spec 2025-11-25) must pass.
 //!
-//! Needs Node 22 (`scripts/node22.sh`, env `MCPPROXY_NODE22`) and `npm ci` in
-//! tests/conformance_client. Without them the test skips with a message, except in CI
-//! (`CI=true`), where it fails.
+//! Needs Node 22 and the suite in tests/conformance (both installed by
+//! `scripts/conformance-setup.sh`, which scripts/test.sh runs). Without them the test skips with
+//! a message, except in CI (`CI=true`), where it fails.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,10 +19,7 @@ fn skip_or_fail(message: &str) {
 }
 
 fn node22() -> Result<PathBuf, String> {
-    if let Ok(path) = std::env::var("MCPPROXY_NODE22") {
-        return Ok(PathBuf::from(path));
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/node22.sh");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/conformance-setup.sh");
     let out = Command::new("bash")
         .arg(&script)
         .output()
@@ -34,7 +31,9 @@ fn node22() -> Result<PathBuf, String> {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let node = stdout.lines().last().unwrap_or_default().trim();
+    Ok(PathBuf::from(node))
 }
 
 fn conformance_client_bin() -> PathBuf {
@@ -90,18 +89,18 @@ fn client_output(dir: &Path) -> String {
 
 #[test]
 fn auth_suite_passes_every_scenario() {
-    let package = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance_client");
+    let package = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
     let suite = package.join("node_modules/@modelcontextprotocol/conformance/dist/index.js");
-    if !suite.exists() {
-        return skip_or_fail(&format!(
-            "{} missing: run `npm ci` in tests/conformance_client (scripts/test.sh does)",
-            suite.display()
-        ));
-    }
     let node = match node22() {
         Ok(node) => node,
         Err(message) => return skip_or_fail(&message),
     };
+    if !suite.exists() {
+        return skip_or_fail(&format!(
+            "{} missing: run scripts/conformance-setup.sh",
+            suite.display()
+        ));
+    }
     let client = conformance_client_bin();
     let results = tempfile::tempdir().unwrap();
     let output = Command::new(&node)

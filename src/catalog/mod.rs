@@ -1,13 +1,17 @@
 //! The merged tool catalog of all ready upstreams: naming, classification and search.
 
+pub mod approval;
 pub mod naming;
 pub mod search;
 
 use crate::events::{CoreEvent, EventBus};
+use crate::store::Store;
 use crate::upstream::{ConnectionState, UpstreamManager};
+use approval::ToolStatus;
 use rmcp::model::Tool;
 use search::{SearchHit, ToolDoc, ToolIndex};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// What a tool may do, from its annotations; decides which `call_tool_*` variant may call it.
@@ -60,31 +64,69 @@ pub struct CatalogTool {
     pub class: ToolClass,
 }
 
+/// A tool of a ready server together with its approval state.
+#[derive(Debug, Clone)]
+pub struct ToolEntry {
+    /// The tool as the proxy sees it.
+    pub tool: CatalogTool,
+    /// Approval state.
+    pub status: ToolStatus,
+    /// SHA-256 of its current definition.
+    pub hash: String,
+}
+
 /// An immutable view of the catalog.
 #[derive(Debug, Default)]
 pub struct CatalogSnapshot {
     tools: Vec<CatalogTool>,
     by_key: HashMap<String, usize>,
     by_exposed: HashMap<String, usize>,
+    entries: Vec<ToolEntry>,
+    blocked: HashMap<String, usize>,
     index: Option<ToolIndex>,
 }
 
 impl CatalogSnapshot {
-    /// Build from `(server, tools)` pairs in order.
+    /// Build from `(server, tools)` pairs in order, every tool approved.
     pub fn build(servers: &[(String, Arc<Vec<Tool>>)]) -> Self {
+        let entries = servers
+            .iter()
+            .flat_map(|(server, list)| {
+                list.iter()
+                    .map(move |tool| (server.clone(), tool.clone(), ToolStatus::Approved))
+            })
+            .collect::<Vec<_>>();
+        Self::build_with_status(entries)
+    }
+
+    /// Build from `(server, tool, status)` in order; only approved tools are exposed.
+    pub fn build_with_status(list: Vec<(String, Tool, ToolStatus)>) -> Self {
         let mut names = naming::NameAllocator::default();
         let mut tools = Vec::new();
-        for (server, list) in servers {
-            for tool in list.iter() {
-                tools.push(CatalogTool {
-                    server: server.clone(),
-                    key: format!("{server}:{}", tool.name),
-                    exposed_name: names.allocate(server, &tool.name),
-                    class: ToolClass::of(tool),
-                    tool: tool.clone(),
-                });
+        let mut entries = Vec::new();
+        for (server, tool, status) in list {
+            let entry = CatalogTool {
+                key: format!("{server}:{}", tool.name),
+                exposed_name: names.allocate(&server, &tool.name),
+                class: ToolClass::of(&tool),
+                server,
+                tool,
+            };
+            if status == ToolStatus::Approved {
+                tools.push(entry.clone());
             }
+            entries.push(ToolEntry {
+                hash: approval::tool_hash(&entry.tool),
+                tool: entry,
+                status,
+            });
         }
+        let blocked = entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.status != ToolStatus::Approved)
+            .flat_map(|(i, e)| [(e.tool.key.clone(), i), (e.tool.exposed_name.clone(), i)])
+            .collect();
         let by_key = tools
             .iter()
             .enumerate()
@@ -107,8 +149,20 @@ impl CatalogSnapshot {
             tools,
             by_key,
             by_exposed,
+            entries,
+            blocked,
             index,
         }
+    }
+
+    /// Every tool of every ready server with its approval state.
+    pub fn entries(&self) -> &[ToolEntry] {
+        &self.entries
+    }
+
+    /// A tool held back for approval, by `server:tool` or exposed name.
+    pub fn blocked(&self, name: &str) -> Option<&ToolEntry> {
+        self.blocked.get(name).map(|&i| &self.entries[i])
     }
 
     /// All tools in order.
@@ -142,13 +196,14 @@ impl CatalogSnapshot {
     }
 
     /// Fingerprint of the exposed tool definitions, to detect real changes.
-    fn fingerprint(&self) -> Vec<(String, String)> {
-        self.tools
+    fn fingerprint(&self) -> Vec<(String, String, &'static str)> {
+        self.entries
             .iter()
-            .map(|t| {
+            .map(|e| {
                 (
-                    t.exposed_name.clone(),
-                    serde_json::to_string(&t.tool).unwrap_or_default(),
+                    e.tool.exposed_name.clone(),
+                    serde_json::to_string(&e.tool.tool).unwrap_or_default(),
+                    e.status.as_str(),
                 )
             })
             .collect()
@@ -187,13 +242,33 @@ fn tool_doc(t: &CatalogTool) -> ToolDoc {
     }
 }
 
-/// The live catalog: rebuilt whenever an upstream's tools change.
-#[derive(Default)]
+/// The live catalog: rebuilt whenever an upstream's tools or approvals change.
 pub struct Catalog {
     current: RwLock<Arc<CatalogSnapshot>>,
+    store: Store,
+    approvals_enabled: AtomicBool,
 }
 
 impl Catalog {
+    /// Catalog whose tool approvals live in `store`.
+    pub fn new(store: Store, approvals_enabled: bool) -> Self {
+        Self {
+            current: RwLock::new(Arc::new(CatalogSnapshot::default())),
+            store,
+            approvals_enabled: AtomicBool::new(approvals_enabled),
+        }
+    }
+
+    /// Turn tool approval on or off (`quarantine_enabled`).
+    pub fn set_approvals_enabled(&self, enabled: bool) {
+        self.approvals_enabled.store(enabled, Ordering::Relaxed);
+    }
+
+    /// Whether tool approval is on.
+    pub fn approvals_enabled(&self) -> bool {
+        self.approvals_enabled.load(Ordering::Relaxed)
+    }
+
     /// Current snapshot.
     pub fn snapshot(&self) -> Arc<CatalogSnapshot> {
         self.current
@@ -202,47 +277,88 @@ impl Catalog {
             .clone()
     }
 
+    /// Approval state of `tools` of `server`; takes the baseline on the first listing.
+    /// Always `Approved` when tool approval is off.
+    pub fn evaluate(&self, server: &str, tools: &[Tool]) -> Vec<ToolStatus> {
+        if !self.approvals_enabled() {
+            return vec![ToolStatus::Approved; tools.len()];
+        }
+        let result = (|| {
+            if !self.store.baseline_taken(server)? {
+                let baseline: Vec<_> = tools
+                    .iter()
+                    .map(|t| {
+                        (
+                            t.name.to_string(),
+                            approval::tool_hash(t),
+                            approval::approved_definition(t),
+                        )
+                    })
+                    .collect();
+                self.store.approve(server, &baseline, "baseline")?;
+                self.store.mark_baseline(server)?;
+            }
+            let approvals = self.store.approvals(server)?;
+            Ok::<_, crate::store::StoreError>(
+                tools
+                    .iter()
+                    .map(|t| match approvals.get(t.name.as_ref()) {
+                        None => ToolStatus::Pending,
+                        Some(a) if a.hash == approval::tool_hash(t) => ToolStatus::Approved,
+                        Some(_) => ToolStatus::Changed,
+                    })
+                    .collect(),
+            )
+        })();
+        result.unwrap_or_else(|err| {
+            // Fail closed: without the approval store nothing new is trusted.
+            tracing::error!(server, %err, "tool approvals unavailable; blocking the server's tools");
+            vec![ToolStatus::Pending; tools.len()]
+        })
+    }
+
     /// Rebuild from the ready upstreams; returns true when the exposed tools changed.
     pub fn rebuild(&self, upstreams: &UpstreamManager) -> bool {
-        let servers: Vec<(String, Arc<Vec<Tool>>)> = upstreams
-            .all()
-            .into_iter()
-            .filter_map(|u| {
-                let status = u.status();
-                (status.state == ConnectionState::Ready).then(|| (u.name.clone(), status.tools))
-            })
-            .collect();
-        let next = CatalogSnapshot::build(&servers);
+        let mut list = Vec::new();
+        for upstream in upstreams.all() {
+            let status = upstream.status();
+            if status.state != ConnectionState::Ready {
+                continue;
+            }
+            let statuses = self.evaluate(&upstream.name, &status.tools);
+            for (tool, state) in status.tools.iter().zip(statuses) {
+                list.push((upstream.name.clone(), tool.clone(), state));
+            }
+        }
+        let next = CatalogSnapshot::build_with_status(list);
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
         let changed = current.fingerprint() != next.fingerprint();
         *current = Arc::new(next);
         changed
     }
 
-    /// Keep the catalog in sync with upstream changes until the bus closes.
+    /// Keep the catalog in sync with upstream and approval changes until the bus closes.
     /// Publishes [`CoreEvent::CatalogChanged`] after each real change.
     pub async fn maintain(self: Arc<Self>, upstreams: Arc<UpstreamManager>, events: EventBus) {
         let mut rx = events.subscribe();
-        if self.rebuild(&upstreams) {
+        let rebuild = |catalog: Arc<Self>, ups: Arc<UpstreamManager>| async move {
+            tokio::task::spawn_blocking(move || catalog.rebuild(&ups))
+                .await
+                .unwrap_or(false)
+        };
+        if rebuild(self.clone(), upstreams.clone()).await {
             events.publish(CoreEvent::CatalogChanged);
         }
         loop {
             match rx.recv().await {
-                Ok(CoreEvent::ServerChanged { .. }) => {}
+                Ok(CoreEvent::ServerChanged { .. }) | Ok(CoreEvent::ApprovalsChanged { .. }) => {}
                 Ok(_) => continue,
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             }
             // Coalesce a burst of changes into one rebuild.
-            while let Ok(event) = rx.try_recv() {
-                let _ = event;
-            }
-            let catalog = self.clone();
-            let ups = upstreams.clone();
-            let changed = tokio::task::spawn_blocking(move || catalog.rebuild(&ups))
-                .await
-                .unwrap_or(false);
-            if changed {
+            while rx.try_recv().is_ok() {}
+            if rebuild(self.clone(), upstreams.clone()).await {
                 events.publish(CoreEvent::CatalogChanged);
             }
         }

@@ -1,7 +1,7 @@
 //! `mcpproxy serve`: load (or create) the config and run the core until SIGINT/SIGTERM.
 
 use crate::config::{self, CONFIG_FILE_NAME};
-use crate::core::Core;
+use crate::core::{Core, CoreOptions};
 use crate::server;
 use clap::Args;
 use std::path::PathBuf;
@@ -41,6 +41,8 @@ fn init_tracing(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MCPPROXY_LOG").unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(format!("{level},rmcp=warn,tantivy=warn"))
     });
+    // bollard logs request bodies (container env = resolved secrets) and stdio at debug.
+    let filter = filter.add_directive("bollard=warn".parse().expect("static directive"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -92,14 +94,18 @@ pub fn run(config: Option<PathBuf>, data_dir: Option<PathBuf>, args: ServeArgs) 
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or_default();
-        let core = Core::start(cfg, config_path.clone(), data_dir).await;
+        let stop = server::termination_signal();
+        let options = CoreOptions {
+            shim_program: std::env::current_exe().ok(),
+        };
+        let core = Core::start_with(cfg, config_path.clone(), data_dir, options).await;
         println!(
             "mcpproxy listening on http://{addr}/mcp (config: {})",
             config_path.display()
         );
         use std::io::Write;
         let _ = std::io::stdout().flush();
-        match server::run(core, listener, server::termination_signal()).await {
+        match server::run(core, listener, stop).await {
             Ok(()) => 0,
             Err(err) => {
                 eprintln!("error: {err:#}");

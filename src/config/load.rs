@@ -127,6 +127,9 @@ pub fn validate(config: &Config) -> Result<(), Problem> {
             "set it to a positive number such as 15",
         ));
     }
+    if let Some(docker) = &config.docker_isolation {
+        super::isolation::validate_global(docker)?;
+    }
     let mut names = HashSet::new();
     for (index, server) in config.mcp_servers.iter().enumerate() {
         validate_server(server, index)?;
@@ -180,6 +183,9 @@ pub fn validate_server(server: &ServerConfig, index: usize) -> Result<(), Proble
                 "use names without '=' such as \"API_TOKEN\"",
             ));
         }
+    }
+    if let Some(isolation) = &server.isolation {
+        super::isolation::validate_server_isolation(isolation, &at)?;
     }
     for key in server.headers.keys() {
         if http::HeaderName::from_bytes(key.as_bytes()).is_err() {
@@ -423,6 +429,26 @@ mod tests {
                 "mcpServers[0].oauth.client_metadata_url",
             ),
             (r#"{"call_tool_timeout":"soon"}"#, "call_tool_timeout"),
+            (
+                r#"{"docker_isolation":{"enabled":true,"memory_limit":"lots"}}"#,
+                "docker_isolation.memory_limit",
+            ),
+            (
+                r#"{"docker_isolation":{"enabled":"yes"}}"#,
+                "docker_isolation.enabled",
+            ),
+            (
+                r#"{"docker_isolation":{"extra_args":["--privileged"]}}"#,
+                "docker_isolation.extra_args[0]",
+            ),
+            (
+                r#"{"mcpServers":[{"name":"a","command":"x","isolation":{"working_dir":"rel"}}]}"#,
+                "mcpServers[0].isolation.working_dir",
+            ),
+            (
+                r#"{"mcpServers":[{"name":"a","command":"x","isolation":{"enabled":1}}]}"#,
+                "mcpServers[0].isolation.enabled",
+            ),
             (
                 r#"{"mcpServers":[{"name":"a","url":"http://x","headers":{"bad header":"v"}}]}"#,
                 "mcpServers[0].headers",

@@ -1,9 +1,11 @@
 //! Configuration: schema, loading with clear errors, atomic saving, default locations.
 
+pub mod isolation;
 pub mod load;
 pub mod save;
 pub mod schema;
 
+pub use isolation::{DockerIsolationConfig, IsolationConfig};
 pub use load::{load_file, parse_duration, parse_str, ConfigError};
 pub use save::save_atomic;
 pub use schema::{Config, LoggingConfig, OAuthConfig, Protocol, RoutingMode, ServerConfig};

@@ -41,9 +41,9 @@ pub struct Config {
     /// Quarantine newly added servers.
     #[serde(default = "default_true")]
     pub quarantine_enabled: bool,
-    /// Global Docker isolation settings (kept verbatim until isolation lands).
+    /// Global Docker isolation settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub docker_isolation: Option<Value>,
+    pub docker_isolation: Option<super::isolation::DockerIsolationConfig>,
     /// How `/mcp` exposes tools.
     #[serde(default)]
     pub routing_mode: RoutingMode,
@@ -154,9 +154,9 @@ pub struct ServerConfig {
     /// OAuth 2.1 settings for HTTP/SSE servers (optional: discovery works without them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oauth: Option<OAuthConfig>,
-    /// Docker isolation settings (kept verbatim until isolation lands).
+    /// Docker isolation settings of this server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<Value>,
+    pub isolation: Option<super::isolation::IsolationConfig>,
     /// Creation time (RFC 3339), informational.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,

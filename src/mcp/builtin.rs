@@ -92,5 +92,18 @@ pub fn tools() -> Vec<Tool> {
             })),
         )
         .annotate(ToolAnnotations::new().read_only(true).open_world(false)),
+        Tool::new(
+            "quarantine_security",
+            "Inspect MCPProxy's security quarantine (read-only; approving is for people in the UI, tray, CLI or REST API). operation \"list_quarantined\": quarantined servers; \"list_pending\": tools blocked until approved (new or changed since approval); \"inspect_tool\" {name: \"server:tool\"}: a blocked tool's approved vs current definition with a diff.",
+            schema(json!({
+                "type": "object",
+                "properties": {
+                    "operation": {"type": "string", "enum": ["list_quarantined", "list_pending", "inspect_tool"]},
+                    "name": {"type": "string", "description": "\"server:tool\" for inspect_tool"}
+                },
+                "required": ["operation"]
+            })),
+        )
+        .annotate(ToolAnnotations::new().read_only(true).open_world(false)),
     ]
 }

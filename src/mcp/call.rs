@@ -10,6 +10,9 @@ use rmcp::model::{
 use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
 use rmcp::RoleServer;
 
+/// Longest wait, after a response, for progress notifications that preceded it to be relayed.
+pub const PROGRESS_DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// An error result the calling model can read.
 pub fn error_result(message: impl Into<String>) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(message.into())])
@@ -79,21 +82,35 @@ pub async fn call_upstream(
     let params = CallToolRequestParams::new(tool.tool.name.clone()).with_arguments(args);
     let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
     let options = PeerRequestOptions::with_timeout(timeout);
+    let shared = core.upstreams.context();
+    let registering = shared.relay.gate.registering().await;
+    let inflight =
+        shared
+            .relay
+            .inflight
+            .begin(&tool.server, context.peer.clone(), context.id.clone());
     let handle = match peer.send_cancellable_request(request, options).await {
         Ok(handle) => handle,
         Err(err) => return error_result(describe_call_error(core, &tool.server, &err)),
     };
-    let _route = context.meta.get_progress_token().map(|downstream| {
-        core.upstreams.context().progress.register(
+    inflight.sent_as(handle.id.clone());
+    let route = context.meta.get_progress_token().map(|downstream| {
+        shared.progress.register(
             &tool.server,
             handle.progress_token.clone(),
             context.peer.clone(),
             downstream,
         )
     });
+    drop(registering);
     let request_id = handle.id.clone();
     let outcome = tokio::select! {
-        response = handle.await_response() => response,
+        response = handle.await_response() => {
+            if let Some(route) = &route {
+                route.drain(PROGRESS_DRAIN_TIMEOUT).await;
+            }
+            response
+        }
         _ = context.ct.cancelled() => {
             let reason = "cancelled by the client".to_string();
             let _ = peer

@@ -35,6 +35,10 @@ pub async fn call(
 ) -> Result<CallToolResponse, McpError> {
     let snapshot = core.catalog.snapshot();
     let Some(tool) = snapshot.by_exposed_name(&request.name) else {
+        if let Some(explanation) = crate::quarantine::blocked_call(core, &request.name) {
+            crate::quarantine::record_blocked(core, "mcp", &request.name, &explanation);
+            return Ok(super::proxy::json_result(explanation).into());
+        }
         return Err(McpError::invalid_params(
             format!(
                 "unknown tool `{}` (its server may have disconnected; list tools again)",

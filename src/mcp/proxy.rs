@@ -124,7 +124,10 @@ impl ProxyHandler {
         let snapshot = self.core.catalog.snapshot();
         match snapshot.by_key(name) {
             Some(tool) => Ok(json_result(describe(tool, None))),
-            None => Err(unknown_tool_message(name)),
+            None => match crate::quarantine::blocked_call(&self.core, name) {
+                Some(explanation) => Ok(json_result(explanation)),
+                None => Err(unknown_tool_message(name)),
+            },
         }
     }
 
@@ -146,6 +149,10 @@ impl ProxyHandler {
         };
         let snapshot = self.core.catalog.snapshot();
         let Some(tool) = snapshot.by_key(name) else {
+            if let Some(explanation) = crate::quarantine::blocked_call(&self.core, name) {
+                crate::quarantine::record_blocked(&self.core, "mcp", name, &explanation);
+                return Ok(json_result(explanation));
+            }
             return Err(unknown_tool_message(name));
         };
         if tool.class > variant {
@@ -175,7 +182,7 @@ impl ProxyHandler {
         }
     }
 
-    fn upstream_servers(&self, args: &JsonObject) -> Result<CallToolResult, String> {
+    async fn upstream_servers(&self, args: &JsonObject) -> Result<CallToolResult, String> {
         let operation = str_arg(args, "operation")?;
         if operation != "list" {
             return Err(format!(
@@ -207,12 +214,65 @@ impl ProxyHandler {
                     "transport": status.transport,
                     "tool_count": status.tools.len(),
                     "oauth": status.oauth,
+                    "isolation": status.isolation,
                 })
             })
             .collect();
-        Ok(json_result(
-            json!({"total": servers.len(), "servers": servers}),
-        ))
+        let mut body = json!({"total": servers.len(), "servers": servers});
+        let isolation_on = self
+            .core
+            .config()
+            .docker_isolation
+            .is_some_and(|d| d.enabled);
+        if isolation_on {
+            body["docker_status"] = json!(self.core.docker_status().await);
+        }
+        Ok(json_result(body))
+    }
+}
+
+impl ProxyHandler {
+    fn quarantine_security(&self, args: &JsonObject) -> Result<CallToolResult, String> {
+        let operation = str_arg(args, "operation")?;
+        let config = self.core.config();
+        match operation {
+            "list_quarantined" => {
+                let servers: Vec<Value> = config
+                    .mcp_servers
+                    .iter()
+                    .filter(|s| s.quarantined.unwrap_or(false))
+                    .map(|s| json!({"name": s.name, "protocol": s.protocol.as_str(), "command": s.command, "url": s.url}))
+                    .collect();
+                Ok(json_result(json!({
+                    "quarantine_enabled": config.quarantine_enabled,
+                    "total": servers.len(),
+                    "servers": servers,
+                    "how_to_approve": "A person approves servers in the MCPProxy web UI or tray, or with `mcpproxy upstream approve NAME`.",
+                })))
+            }
+            "list_pending" => {
+                let snapshot = self.core.catalog.snapshot();
+                let tools: Vec<Value> = snapshot
+                    .entries()
+                    .iter()
+                    .filter(|e| e.status != crate::catalog::approval::ToolStatus::Approved)
+                    .map(|e| json!({"name": e.tool.key, "status": e.status, "description": e.tool.tool.description}))
+                    .collect();
+                Ok(json_result(json!({"total": tools.len(), "tools": tools})))
+            }
+            "inspect_tool" => {
+                let name = str_arg(args, "name")?;
+                let (server, tool) = name
+                    .split_once(':')
+                    .ok_or_else(|| "`name` must be \"server:tool\"".to_string())?;
+                crate::quarantine::tool_diff(&self.core, server, tool)
+                    .map(json_result)
+                    .map_err(|e| e.to_string())
+            }
+            other => Err(format!(
+                "operation `{other}` is not available; use list_quarantined, list_pending or inspect_tool (approval is not possible from MCP)"
+            )),
+        }
     }
 }
 
@@ -286,10 +346,11 @@ impl ServerHandler for ProxyHandler {
                 self.call_variant(ToolClass::Destructive, &args, &context).await
             }
             "read_cache" => self.read_cache(&args),
-            "upstream_servers" => self.upstream_servers(&args),
+            "upstream_servers" => self.upstream_servers(&args).await,
+            "quarantine_security" => self.quarantine_security(&args),
             other => {
                 return Err(McpError::invalid_params(
-                    format!("unknown tool `{other}`; this endpoint offers: retrieve_tools, describe_tool, call_tool_read, call_tool_write, call_tool_destructive, read_cache, upstream_servers"),
+                    format!("unknown tool `{other}`; this endpoint offers: retrieve_tools, describe_tool, call_tool_read, call_tool_write, call_tool_destructive, read_cache, upstream_servers, quarantine_security"),
                     None,
                 ))
             }

@@ -2,7 +2,7 @@
 
 use super::client::UpstreamClient;
 use super::logfile::ServerLog;
-use super::oauth::server_auth::{ChallengeOutcome, ConnectAuth};
+use super::oauth::server_auth::{AuthorizedClient, ChallengeOutcome, ConnectAuth};
 use super::oauth::{challenge, ServerAuth};
 use super::stdio::{self, StdioSpec};
 use crate::config::{Protocol, ServerConfig};
@@ -26,6 +26,8 @@ pub struct Connection {
     pub pgid: Option<i32>,
     /// Transport in use: "stdio", "streamable-http" or "sse".
     pub transport: &'static str,
+    /// Container of a Docker-isolated stdio server.
+    pub container: Option<crate::docker::container::Container>,
 }
 
 /// A server definition with every secret reference already resolved.
@@ -62,20 +64,30 @@ impl ResolvedServer {
 }
 
 /// Connect and complete the MCP handshake (bounded by [`INITIALIZE_TIMEOUT`]).
-/// `auth` is the server's OAuth state (HTTP/SSE servers): it supplies bearer tokens and learns
-/// about 401/403 challenges.
+/// A stdio server with Docker isolation on runs in its container (never on the host).
+/// `auth` is the OAuth state of an HTTP/SSE server: it supplies bearer tokens and learns about
+/// 401/403 challenges.
+#[allow(clippy::too_many_arguments)]
 pub async fn connect(
-    server: &ResolvedServer,
-    handler: &(dyn Fn() -> UpstreamClient + Send + Sync),
-    http: &reqwest::Client,
-    log: &ServerLog,
-    auth: Option<&ServerAuth>,
+    server: ResolvedServer,
+    handler: std::sync::Arc<dyn Fn() -> UpstreamClient + Send + Sync>,
+    http: reqwest::Client,
+    log: ServerLog,
+    shim: Option<std::path::PathBuf>,
+    isolator: crate::docker::Isolator,
+    auth: Option<std::sync::Arc<ServerAuth>>,
 ) -> Result<Connection, String> {
+    let (server, log, http) = (&server, &log, &http);
+    let auth = auth.as_deref();
+    let handler = &*handler;
     let cfg = &server.config;
     let has_command = cfg.command.as_deref().is_some_and(|c| !c.trim().is_empty());
+    if isolator.is_isolated() {
+        return crate::docker::transport::connect_isolated(isolator, server, handler(), log).await;
+    }
     match cfg.protocol {
-        Protocol::Stdio => connect_stdio(server, handler(), log).await,
-        Protocol::Auto if has_command => connect_stdio(server, handler(), log).await,
+        Protocol::Stdio => connect_stdio(server, handler(), log, shim.clone()).await,
+        Protocol::Auto if has_command => connect_stdio(server, handler(), log, shim.clone()).await,
         Protocol::Http | Protocol::StreamableHttp => {
             with_oauth(auth, || connect_streamable(server, handler, http, auth)).await
         }
@@ -160,7 +172,7 @@ async fn challenged(
     ))
 }
 
-async fn handshake<T, E, A>(
+pub(crate) async fn handshake<T, E, A>(
     handler: UpstreamClient,
     transport: T,
 ) -> Result<RunningService<RoleClient, UpstreamClient>, String>
@@ -192,6 +204,7 @@ where
     T: rmcp::transport::IntoTransport<RoleClient, E, A>,
     E: std::error::Error + Send + Sync + 'static,
 {
+    let transport = handler.observe(rmcp::transport::IntoTransport::into_transport(transport));
     match tokio::time::timeout(INITIALIZE_TIMEOUT, handler.serve(transport)).await {
         Ok(Ok(service)) => Ok(service),
         Ok(Err(err)) => Err(Some(err)),
@@ -217,6 +230,7 @@ where
             service,
             pgid: None,
             transport: kind,
+            container: None,
         })),
         Err(Some(err)) => match challenged(auth, &err, url).await {
             Some(attempt) => attempt,
@@ -230,6 +244,7 @@ async fn connect_stdio(
     server: &ResolvedServer,
     handler: UpstreamClient,
     log: &ServerLog,
+    shim: Option<std::path::PathBuf>,
 ) -> Result<Connection, String> {
     let cfg = &server.config;
     let spec = StdioSpec {
@@ -237,19 +252,25 @@ async fn connect_stdio(
         args: server.args.clone(),
         env: server.env.clone(),
         working_dir: cfg.working_dir.clone(),
+        shim,
     };
     let spawned = stdio::spawn(&spec, log.clone()).map_err(|e| e.to_string())?;
     let pgid = spawned.pgid;
+    let stderr_task = spawned.stderr_task;
     match handshake(handler, spawned.transport).await {
         Ok(service) => Ok(Connection {
             peer: service.peer().clone(),
             service,
             pgid: Some(pgid),
             transport: "stdio",
+            container: None,
         }),
         Err(err) => {
             stdio::terminate_group(pgid, Duration::from_secs(2)).await;
-            // Give the stderr reader a moment-free chance: report what was captured so far.
+            // The process is gone: let the stderr copy reach EOF so its last line can be shown.
+            if let Some(task) = stderr_task {
+                let _ = tokio::time::timeout(Duration::from_secs(1), task).await;
+            }
             let detail = log
                 .last_stderr()
                 .map(|line| format!(" (stderr: {line})"))
@@ -274,9 +295,7 @@ fn header_map(
         .collect()
 }
 
-async fn connect_auth(
-    auth: Option<&ServerAuth>,
-) -> Result<Option<super::oauth::server_auth::AuthorizedClient>, String> {
+async fn connect_auth(auth: Option<&ServerAuth>) -> Result<Option<AuthorizedClient>, String> {
     match auth {
         None => Ok(None),
         Some(auth) => match auth.before_connect().await {

@@ -5,6 +5,8 @@ pub mod connect;
 pub mod logfile;
 pub mod oauth;
 pub mod progress;
+pub mod relay;
+pub mod shim;
 pub mod sse;
 pub mod state;
 pub mod stdio;
@@ -16,6 +18,7 @@ use connect::ResolvedServer;
 use indexmap::IndexMap;
 use logfile::ServerLog;
 use progress::ProgressRouter;
+use relay::Relay;
 use rmcp::{Peer, RoleClient};
 pub use state::{ConnectionState, ServerStatus};
 use std::path::PathBuf;
@@ -31,6 +34,8 @@ pub struct UpstreamContext {
     pub http: reqwest::Client,
     /// Progress forwarding table.
     pub progress: ProgressRouter,
+    /// Server→client requests and notifications to downstream clients.
+    pub relay: Relay,
     /// Event bus.
     pub events: EventBus,
     /// Directory of per-server logs.
@@ -39,9 +44,27 @@ pub struct UpstreamContext {
     pub backoff: Backoff,
     /// OAuth state of HTTP/SSE upstreams.
     pub oauth: Arc<oauth::OAuthRegistry>,
+    /// Executable that understands [`shim::SHIM_ARG`]; stdio servers run under it when set.
+    pub shim: Option<PathBuf>,
+    /// `quarantine_enabled` from the config: quarantined servers are only held back when on.
+    quarantine_enabled: Arc<std::sync::atomic::AtomicBool>,
+    /// Docker isolation (global settings, instance labels, sweep).
+    pub docker: Arc<crate::docker::DockerRuntime>,
 }
 
 impl UpstreamContext {
+    /// Follow `quarantine_enabled` from the config.
+    pub fn set_quarantine_enabled(&self, enabled: bool) {
+        self.quarantine_enabled
+            .store(enabled, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether quarantined servers are held back.
+    pub fn quarantine_enabled(&self) -> bool {
+        self.quarantine_enabled
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Context with a default HTTP client.
     pub fn new(events: EventBus, logs_dir: PathBuf) -> Self {
         let http = reqwest::Client::builder()
@@ -53,13 +76,18 @@ impl UpstreamContext {
             events.clone(),
             http.clone(),
         ));
+        let data_dir = logs_dir.parent().unwrap_or(&logs_dir).to_path_buf();
         Self {
             http,
             progress: ProgressRouter::default(),
+            docker: Arc::new(crate::docker::DockerRuntime::new(&data_dir, events.clone())),
+            relay: Relay::default(),
             events,
             logs_dir,
             backoff: Backoff::default(),
             oauth,
+            shim: None,
+            quarantine_enabled: Arc::new(std::sync::atomic::AtomicBool::new(true)),
         }
     }
 }
@@ -73,6 +101,8 @@ pub struct Upstream {
     peer: RwLock<Option<Peer<RoleClient>>>,
     /// The server's log.
     pub log: ServerLog,
+    /// Docker isolation of this server.
+    pub isolation: crate::docker::Isolator,
     cancel: CancellationToken,
     task: Mutex<Option<JoinHandle<()>>>,
     ctx: UpstreamContext,
@@ -87,6 +117,7 @@ impl Upstream {
             .unwrap_or_else(|e| e.into_inner())
             .clone();
         status.oauth = self.ctx.oauth.status_of(&self.name);
+        status.isolation = self.isolation.status();
         status
     }
 
@@ -119,6 +150,9 @@ impl Upstream {
         if let Some(task) = task {
             let _ = task.await;
         }
+        if self.isolation.is_isolated() {
+            self.isolation.cleanup().await;
+        }
     }
 }
 
@@ -150,18 +184,20 @@ impl UpstreamManager {
         }
         let initial = if !config.enabled {
             ConnectionState::Disabled
-        } else if config.quarantined.unwrap_or(false) {
+        } else if config.quarantined.unwrap_or(false) && self.ctx.quarantine_enabled() {
             ConnectionState::Quarantined
         } else {
             ConnectionState::Connecting
         };
         let log = ServerLog::open(&stdio::log_path(&self.ctx.logs_dir, &config.name));
+        let isolation = crate::docker::Isolator::new(self.ctx.docker.clone(), &config, log.clone());
         let upstream = Arc::new(Upstream {
             name: config.name.clone(),
             config: config.clone(),
             status: RwLock::new(ServerStatus::new(initial)),
             peer: RwLock::new(None),
             log,
+            isolation,
             cancel: CancellationToken::new(),
             task: Mutex::new(None),
             ctx: self.ctx.clone(),

@@ -59,7 +59,7 @@ pub enum SseError {
         status: StatusCode,
     },
     /// The server demands (other) OAuth credentials: HTTP 401, or 403 with a challenge.
-    #[error("{method} {url} returned {status}: authorization required")]
+    #[error("{method} {url} returned {status}")]
     Unauthorized {
         method: &'static str,
         url: String,

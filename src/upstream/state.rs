@@ -55,6 +55,9 @@ pub struct ServerStatus {
     /// OAuth state for servers that use OAuth (filled in by [`super::Upstream::status`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oauth: Option<super::oauth::OAuthStatus>,
+    /// Docker isolation of a stdio server (image, container id/state), if applicable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<crate::docker::IsolationStatus>,
     /// Tools currently offered (empty unless ready).
     #[serde(skip)]
     pub tools: Arc<Vec<Tool>>,
@@ -70,6 +73,7 @@ impl ServerStatus {
             retry_count: 0,
             server_info: None,
             oauth: None,
+            isolation: None,
             tools: Arc::new(Vec::new()),
         }
     }

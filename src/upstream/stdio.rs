@@ -1,7 +1,6 @@
 //! stdio upstreams: child process in its own process group, stderr captured to a log file.
 
 use crate::upstream::logfile::ServerLog;
-use process_wrap::tokio::{CommandWrap, ProcessGroup};
 use rmcp::transport::TokioChildProcess;
 use std::path::Path;
 use std::process::Stdio;
@@ -19,6 +18,43 @@ pub struct StdioSpec {
     pub env: Vec<(String, String)>,
     /// Working directory.
     pub working_dir: Option<std::path::PathBuf>,
+    /// Program to run as [`super::shim`] between us and the server (Linux), if any.
+    pub shim: Option<std::path::PathBuf>,
+}
+
+/// Find `command` like the shell would (absolute/relative path, or a search of `PATH`).
+pub fn resolve_command(
+    command: &str,
+    env: &[(String, String)],
+) -> Result<std::path::PathBuf, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &Path| {
+        p.is_file()
+            && std::fs::metadata(p)
+                .map(|m| m.permissions().mode() & 0o111 != 0)
+                .unwrap_or(false)
+    };
+    if command.contains('/') {
+        let path = Path::new(command);
+        return if executable(path) {
+            Ok(path.to_path_buf())
+        } else {
+            Err(format!(
+                "command `{command}` does not exist or is not executable"
+            ))
+        };
+    }
+    let path_var = env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.clone())
+        .or_else(|| std::env::var("PATH").ok())
+        .unwrap_or_default();
+    std::env::split_paths(&path_var)
+        .map(|dir| dir.join(command))
+        .find(|candidate| executable(candidate))
+        .ok_or_else(|| format!("command `{command}` was not found in PATH; install it or give its full path in `command`"))
 }
 
 /// A spawned stdio server: the MCP transport plus the process group to clean up.
@@ -27,6 +63,8 @@ pub struct SpawnedStdio {
     pub transport: TokioChildProcess,
     /// Process group id (== pid of the direct child).
     pub pgid: i32,
+    /// The task copying stderr to the log; ends at EOF.
+    pub stderr_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Spawn the server in a new process group; stderr lines go to `log`.
@@ -39,15 +77,30 @@ pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> 
             ));
         }
     }
-    let mut command = tokio::process::Command::new(&spec.command);
+    let program = resolve_command(&spec.command, &spec.env)
+        .map_err(|msg| std::io::Error::new(std::io::ErrorKind::NotFound, msg))?;
+    let mut command = match &spec.shim {
+        Some(shim) if cfg!(target_os = "linux") => {
+            let mut command = tokio::process::Command::new(shim);
+            command
+                .arg(super::shim::SHIM_ARG)
+                .arg("--")
+                .arg(&program)
+                .env(super::shim::PARENT_ENV, std::process::id().to_string());
+            command
+        }
+        _ => tokio::process::Command::new(&program),
+    };
     command.args(&spec.args);
     command.envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     if let Some(dir) = &spec.working_dir {
         command.current_dir(dir);
     }
-    let mut wrapped = CommandWrap::from(command);
-    wrapped.wrap(ProcessGroup::leader());
-    let (transport, stderr) = TokioChildProcess::builder(wrapped)
+    // Own process group, so the whole tree can be signalled. (Not process-wrap's
+    // ProcessGroup wrapper: its wait() waits for every group member, which would stall a
+    // graceful close until a timeout whenever a server leaves helpers running.)
+    command.process_group(0);
+    let (transport, stderr) = TokioChildProcess::builder(command)
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|err| {
@@ -60,22 +113,58 @@ pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> 
         .id()
         .map(|pid| pid as i32)
         .ok_or_else(|| std::io::Error::other("child exited before its pid was read"))?;
-    if let Some(stderr) = stderr {
+    let stderr_task = stderr.map(|stderr| {
         tokio::spawn(async move {
             let mut lines = BufReader::new(stderr).lines();
             while let Ok(Some(line)) = lines.next_line().await {
                 log.stderr_line(&line);
             }
-        });
-    }
-    Ok(SpawnedStdio { transport, pgid })
+        })
+    });
+    Ok(SpawnedStdio {
+        transport,
+        pgid,
+        stderr_task,
+    })
 }
 
-/// True while any process of group `pgid` exists.
+/// True while any live (non-zombie) process of group `pgid` exists.
+///
+/// Zombies are ignored: once our direct child is gone its helpers are re-parented to init,
+/// and an init that reaps slowly would otherwise make a dead group look alive.
 pub fn group_alive(pgid: i32) -> bool {
+    if pgid <= 0 {
+        return false;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        if let Ok(entries) = std::fs::read_dir("/proc") {
+            return entries.flatten().any(|entry| {
+                let Some(pid) = entry
+                    .file_name()
+                    .to_str()
+                    .and_then(|n| n.parse::<i32>().ok())
+                else {
+                    return false;
+                };
+                std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .ok()
+                    .and_then(|stat| {
+                        // Fields after "(comm)": state ppid pgrp …
+                        let rest = stat.rsplit_once(')')?.1;
+                        let mut fields = rest.split_whitespace();
+                        let state = fields.next()?;
+                        let _ppid = fields.next()?;
+                        let pgrp: i32 = fields.next()?.parse().ok()?;
+                        Some(pgrp == pgid && state != "Z" && state != "X")
+                    })
+                    .unwrap_or(false)
+            });
+        }
+    }
     use nix::sys::signal::killpg;
     use nix::unistd::Pid;
-    pgid > 0 && killpg(Pid::from_raw(pgid), None).is_ok()
+    killpg(Pid::from_raw(pgid), None).is_ok()
 }
 
 /// Make sure nothing of group `pgid` survives: SIGTERM, wait up to `grace`, then SIGKILL.

@@ -82,19 +82,28 @@ pub async fn run(upstream: Arc<Upstream>, server: ResolvedServer) {
             s.state = ConnectionState::Connecting;
         });
         let (signal_tx, signal_rx) = mpsc::unbounded_channel();
-        let make_handler = {
+        let make_handler: Arc<dyn Fn() -> UpstreamClient + Send + Sync> = {
             let upstream = upstream.clone();
-            move || {
+            Arc::new(move || {
                 UpstreamClient::new(
                     &upstream.name,
                     signal_tx.clone(),
                     upstream.ctx.progress.clone(),
                     upstream.log.clone(),
                 )
-            }
+                .with_relay(upstream.ctx.relay.clone())
+            })
         };
         let attempt = tokio::select! {
-            result = connect::connect(&server, &make_handler, &upstream.ctx.http, &upstream.log, auth.as_deref()) => result,
+            result = connect::connect(
+                server.clone(),
+                make_handler.clone(),
+                upstream.ctx.http.clone(),
+                upstream.log.clone(),
+                upstream.ctx.shim.clone(),
+                upstream.isolation.clone(),
+                auth.clone(),
+            ) => result,
             _ = upstream.cancel.cancelled() => break,
         };
         drop(make_handler);
@@ -227,6 +236,7 @@ async fn ready_loop(
         service,
         pgid,
         transport: _,
+        container,
     } = conn;
     let stop = service.cancellation_token();
     let mut ended = tokio::spawn(service.waiting());
@@ -237,8 +247,10 @@ async fn ready_loop(
     let outcome = loop {
         tokio::select! {
             _ = upstream.cancel.cancelled() => {
+                upstream.log.event("stopping: closing the connection");
                 stop.cancel();
                 if tokio::time::timeout(CLOSE_TIMEOUT, &mut ended).await.is_err() {
+                    upstream.log.event("connection did not close in time");
                     ended.abort();
                 }
                 break ReadyOutcome::Stopped;
@@ -293,7 +305,14 @@ async fn ready_loop(
     };
     upstream.set_peer(None);
     if let Some(pgid) = pgid {
+        upstream
+            .log
+            .event("connection closed; ending the process group");
         stdio::terminate_group(pgid, KILL_GRACE).await;
+        upstream.log.event("process group ended");
+    }
+    if let Some(container) = container {
+        upstream.isolation.discard(&container, KILL_GRACE).await;
     }
     outcome
 }
@@ -303,11 +322,19 @@ fn ping_request() -> rmcp::model::ClientRequest {
 }
 
 async fn close(upstream: &Arc<Upstream>, conn: Connection) {
-    let Connection { service, pgid, .. } = conn;
+    let Connection {
+        service,
+        pgid,
+        container,
+        ..
+    } = conn;
     let mut service = service;
     let _ = service.close_with_timeout(CLOSE_TIMEOUT).await;
     if let Some(pgid) = pgid {
         stdio::terminate_group(pgid, KILL_GRACE).await;
+    }
+    if let Some(container) = container {
+        upstream.isolation.discard(&container, KILL_GRACE).await;
     }
     upstream.set_peer(None);
 }

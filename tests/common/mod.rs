@@ -84,8 +84,22 @@ pub struct Proxy {
 }
 
 impl Proxy {
-    /// Start the proxy with `mcpServers` = `servers` and optional extra top-level fields.
-    pub fn start(servers: Value, extra: Value) -> Self {
+    /// Start the proxy with `mcpServers` = `servers` (trusted: each without a `quarantined`
+    /// key gets `"quarantined": false`, as a person opting out would write) and optional extra
+    /// top-level fields.
+    pub fn start(mut servers: Value, extra: Value) -> Self {
+        if let Value::Array(list) = &mut servers {
+            for server in list {
+                if server.get("quarantined").is_none() {
+                    server["quarantined"] = json!(false);
+                }
+            }
+        }
+        Self::start_untrusted(servers, extra)
+    }
+
+    /// Like [`Proxy::start`] but servers keep their `quarantined` keys as given (or none).
+    pub fn start_untrusted(servers: Value, extra: Value) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = json!({
             "listen": "127.0.0.1:0",
@@ -104,7 +118,17 @@ impl Proxy {
 
     /// Start with an existing config file.
     pub fn start_with_config(dir: tempfile::TempDir, config_path: PathBuf) -> Self {
+        Self::start_with_config_env(dir, config_path, &[])
+    }
+
+    /// Start with an existing config file and extra environment variables.
+    pub fn start_with_config_env(
+        dir: tempfile::TempDir,
+        config_path: PathBuf,
+        envs: &[(&str, &str)],
+    ) -> Self {
         let mut child = Command::new(proxy_bin())
+            .envs(envs.iter().copied())
             .args(["serve", "--config"])
             .arg(&config_path)
             .arg("--data-dir")

@@ -1,0 +1,331 @@
+//! Server quarantine and tool approval operations (for humans: REST, CLI, UI, tray — never MCP).
+
+use crate::catalog::approval::{self, ToolStatus};
+use crate::config::{self, Config};
+use crate::core::{ChangeError, Core};
+use crate::events::CoreEvent;
+use crate::store::activity::ActivityRecord;
+use crate::store::Store;
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// Status string of a call refused because its server is quarantined.
+pub const QUARANTINED_SERVER_BLOCKED: &str = "QUARANTINED_SERVER_BLOCKED";
+/// Status string of a call refused because the tool awaits approval.
+pub const TOOL_APPROVAL_REQUIRED: &str = "TOOL_APPROVAL_REQUIRED";
+
+/// At start-up: quarantine servers that appear in the config without a `quarantined` key and
+/// were never seen before (hand-edited additions), then remember every server as seen.
+pub fn quarantine_unseen_servers(mut config: Config, store: &Store, path: &Path) -> Config {
+    let mut changed = Vec::new();
+    if config.quarantine_enabled {
+        for server in config.mcp_servers.iter_mut() {
+            if server.quarantined.is_none() && !store.server_seen(&server.name).unwrap_or(false) {
+                server.quarantined = Some(true);
+                changed.push(server.name.clone());
+            }
+        }
+    }
+    if !changed.is_empty() {
+        tracing::warn!(servers = ?changed, "new servers found in the config were quarantined; approve them with `mcpproxy upstream approve NAME`");
+        if let Err(err) = config::save_atomic(path, &config) {
+            tracing::error!(%err, "cannot record the quarantine in the config file");
+        }
+        for name in &changed {
+            let _ = store.record_activity(&ActivityRecord {
+                kind: "quarantine".into(),
+                source: Some("core".into()),
+                server: Some(name.clone()),
+                status: Some("quarantined".into()),
+                detail: Some("new server found in the config file".into()),
+                ..Default::default()
+            });
+        }
+    }
+    for server in &config.mcp_servers {
+        let _ = store.mark_server_seen(&server.name);
+    }
+    config
+}
+
+/// Quarantine (`true`) or release (`false`) a server. Releasing makes its next tool list the
+/// new approval baseline.
+pub async fn set_quarantined(
+    core: &Core,
+    name: &str,
+    quarantined: bool,
+    source: &str,
+) -> Result<(), ChangeError> {
+    core.mutate_config(|cfg| {
+        let server = cfg
+            .mcp_servers
+            .iter_mut()
+            .find(|s| s.name == name)
+            .ok_or_else(|| ChangeError::NotFound(format!("no server named `{name}`")))?;
+        server.quarantined = Some(quarantined);
+        Ok(())
+    })
+    .await?;
+    if !quarantined {
+        core.store.clear_approvals(name).map_err(store_error)?;
+    }
+    record(
+        core,
+        ActivityRecord {
+            kind: "quarantine".into(),
+            source: Some(source.into()),
+            server: Some(name.into()),
+            status: Some(
+                if quarantined {
+                    "quarantined"
+                } else {
+                    "approved"
+                }
+                .into(),
+            ),
+            ..Default::default()
+        },
+    );
+    core.events.publish(CoreEvent::ApprovalsChanged {
+        server: name.to_string(),
+    });
+    Ok(())
+}
+
+fn store_error(err: crate::store::StoreError) -> ChangeError {
+    ChangeError::Io {
+        path: err.path,
+        message: err.message,
+    }
+}
+
+/// Append an activity record without blocking the async caller.
+pub fn record(core: &Core, record: ActivityRecord) {
+    let store = core.store.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(err) = store.record_activity(&record) {
+            tracing::warn!(%err, "could not record activity");
+        }
+    });
+}
+
+/// One tool of a server with its approval state (REST `GET /servers/{name}/tools`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolView {
+    /// Upstream tool name.
+    pub name: String,
+    /// `server:tool`.
+    pub key: String,
+    /// Name on `/mcp/all`.
+    pub exposed_name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Input schema.
+    pub input_schema: Value,
+    /// Annotations.
+    pub annotations: Option<Value>,
+    /// `approved`, `pending` or `changed`.
+    pub status: ToolStatus,
+    /// SHA-256 of the current definition.
+    pub hash: String,
+    /// The `/mcp` call variant.
+    pub call_with: &'static str,
+}
+
+/// Tools of a ready server with their approval state.
+pub fn server_tools(core: &Core, server: &str) -> Vec<ToolView> {
+    core.catalog
+        .snapshot()
+        .entries()
+        .iter()
+        .filter(|e| e.tool.server == server)
+        .map(|e| ToolView {
+            name: e.tool.tool.name.to_string(),
+            key: e.tool.key.clone(),
+            exposed_name: e.tool.exposed_name.clone(),
+            description: e.tool.tool.description.as_ref().map(|d| d.to_string()),
+            input_schema: Value::Object((*e.tool.tool.input_schema).clone()),
+            annotations: e.tool.tool.annotations.as_ref().map(|a| json!(a)),
+            status: e.status,
+            hash: e.hash.clone(),
+            call_with: e.tool.class.call_tool_name(),
+        })
+        .collect()
+}
+
+/// Approve `tools` of `server` (all pending/changed ones when `None`) as they are now.
+/// Returns the names approved.
+pub async fn approve_tools(
+    core: &Core,
+    server: &str,
+    tools: Option<Vec<String>>,
+    source: &str,
+) -> Result<Vec<String>, ChangeError> {
+    if !core.config().mcp_servers.iter().any(|s| s.name == server) {
+        return Err(ChangeError::NotFound(format!("no server named `{server}`")));
+    }
+    let snapshot = core.catalog.snapshot();
+    let candidates: Vec<_> = snapshot
+        .entries()
+        .iter()
+        .filter(|e| e.tool.server == server)
+        .collect();
+    if let Some(names) = &tools {
+        if names.is_empty() {
+            return Err(ChangeError::BadRequest(
+                "`tools` is empty; list tool names or use approve_all".into(),
+            ));
+        }
+        for name in names {
+            if !candidates.iter().any(|e| e.tool.tool.name == name.as_str()) {
+                return Err(ChangeError::NotFound(format!(
+                    "server `{server}` has no tool `{name}` right now (is the server connected?)"
+                )));
+            }
+        }
+    }
+    let chosen: Vec<(String, String, Value)> = candidates
+        .iter()
+        .filter(|e| match &tools {
+            Some(names) => names.iter().any(|n| e.tool.tool.name == n.as_str()),
+            None => e.status != ToolStatus::Approved,
+        })
+        .map(|e| {
+            (
+                e.tool.tool.name.to_string(),
+                e.hash.clone(),
+                approval::approved_definition(&e.tool.tool),
+            )
+        })
+        .collect();
+    let store = core.store.clone();
+    let (server_name, by, rows) = (server.to_string(), source.to_string(), chosen.clone());
+    tokio::task::spawn_blocking(move || store.approve(&server_name, &rows, &by))
+        .await
+        .map_err(|e| ChangeError::Io {
+            path: core.store.path().display().to_string(),
+            message: e.to_string(),
+        })?
+        .map_err(store_error)?;
+    let names: Vec<String> = chosen.into_iter().map(|(name, _, _)| name).collect();
+    if !names.is_empty() {
+        record(
+            core,
+            ActivityRecord {
+                kind: "tool_approval".into(),
+                source: Some(source.into()),
+                server: Some(server.into()),
+                status: Some("approved".into()),
+                detail: Some(names.join(", ")),
+                ..Default::default()
+            },
+        );
+        core.events.publish(CoreEvent::ApprovalsChanged {
+            server: server.to_string(),
+        });
+    }
+    Ok(names)
+}
+
+/// The approved and the current definition of a tool and a line diff between them.
+pub fn tool_diff(core: &Core, server: &str, tool: &str) -> Result<Value, ChangeError> {
+    let snapshot = core.catalog.snapshot();
+    let entry = snapshot
+        .entries()
+        .iter()
+        .find(|e| e.tool.server == server && e.tool.tool.name == tool)
+        .ok_or_else(|| {
+            ChangeError::NotFound(format!(
+                "server `{server}` has no tool `{tool}` right now (is the server connected?)"
+            ))
+        })?;
+    let approvals = core.store.approvals(server).map_err(store_error)?;
+    let current = approval::approved_definition(&entry.tool.tool);
+    let approved = approvals.get(tool).map(|a| a.definition.clone());
+    let diff = approval::definition_diff(approved.as_ref().unwrap_or(&Value::Null), &current);
+    Ok(json!({
+        "server": server,
+        "tool": tool,
+        "status": entry.status,
+        "approved": approved,
+        "current": current,
+        "diff": diff,
+    }))
+}
+
+/// Explanation returned (as a non-error result) for a call to a quarantined server.
+pub fn quarantined_explanation(server: &str) -> Value {
+    json!({
+        "status": QUARANTINED_SERVER_BLOCKED,
+        "server": server,
+        "message": format!(
+            "Server `{server}` is quarantined: its tools cannot be used until a person reviews and approves it. \
+             Approve it in the MCPProxy web UI or tray, with `mcpproxy upstream approve {server}`, or with \
+             POST /api/v1/servers/{server}/unquarantine. AI clients cannot approve servers."
+        ),
+    })
+}
+
+/// Explanation returned for a call to a tool that awaits (re-)approval.
+pub fn unapproved_explanation(server: &str, tool: &str, status: ToolStatus) -> Value {
+    let why = match status {
+        ToolStatus::Changed => "its definition changed since it was approved (possible rug pull)",
+        _ => "it is new since the server was approved",
+    };
+    json!({
+        "status": TOOL_APPROVAL_REQUIRED,
+        "server": server,
+        "tool": tool,
+        "approval_status": status,
+        "message": format!(
+            "Tool `{server}:{tool}` is blocked because {why}. A person must review it (GET /api/v1/servers/{server}/tools/{tool}/diff) \
+             and approve it in the web UI, with `mcpproxy upstream approve-tools {server} {tool}`, or with \
+             POST /api/v1/servers/{server}/tools/approve."
+        ),
+    })
+}
+
+/// If `name` (`server:tool` or an exposed `server__tool`) is held back by quarantine or tool
+/// approval, the explanation to return instead of calling it.
+pub fn blocked_call(core: &Core, name: &str) -> Option<Value> {
+    let config = core.config();
+    if !config.quarantine_enabled {
+        return None;
+    }
+    let snapshot = core.catalog.snapshot();
+    if let Some(entry) = snapshot.blocked(name) {
+        return Some(unapproved_explanation(
+            &entry.tool.server,
+            &entry.tool.tool.name,
+            entry.status,
+        ));
+    }
+    let server = config.mcp_servers.iter().find(|s| {
+        name.strip_prefix(s.name.as_str())
+            .is_some_and(|rest| rest.starts_with(':') || rest.starts_with("__"))
+    })?;
+    server
+        .quarantined
+        .unwrap_or(false)
+        .then(|| quarantined_explanation(&server.name))
+}
+
+/// Record a call that was refused by [`blocked_call`].
+pub fn record_blocked(core: &Core, source: &str, name: &str, explanation: &Value) {
+    record(
+        core,
+        ActivityRecord {
+            kind: "tool_call".into(),
+            source: Some(source.into()),
+            server: explanation["server"].as_str().map(str::to_string),
+            tool: explanation["tool"]
+                .as_str()
+                .map(str::to_string)
+                .or_else(|| Some(name.to_string())),
+            status: Some("blocked".into()),
+            detail: explanation["status"].as_str().map(str::to_string),
+            ..Default::default()
+        },
+    );
+}
