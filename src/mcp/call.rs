@@ -122,7 +122,7 @@ async fn call_inner(
     });
     let handle = match peer.send_cancellable_request(request, options).await {
         Ok(handle) => handle,
-        Err(err) => return error_result(describe_error(&tool.server, &err)),
+        Err(err) => return error_result(describe_call_error(core, &tool.server, &err)),
     };
     if let Some(inflight) = &inflight {
         inflight.sent_as(handle.id.clone());
@@ -164,10 +164,16 @@ async fn call_inner(
                 serde_json::to_string(&other).unwrap_or_default()
             ))
         }
-        Err(err) => return error_result(describe_error(&tool.server, &err)),
+        Err(err) => return error_result(describe_call_error(core, &tool.server, &err)),
     };
     let limit = core.config().tool_response_limit;
     read_cache::truncate(&core.read_cache, &tool.key, result, limit)
+}
+
+/// Like [`describe_error`], but an OAuth challenge is recorded and explained (login / scopes).
+fn describe_call_error(core: &Core, server: &str, err: &ServiceError) -> String {
+    core.oauth_call_error(server, err)
+        .unwrap_or_else(|| describe_error(server, err))
 }
 
 /// A message for the model explaining an upstream failure.

@@ -1,5 +1,6 @@
-//! Secret handling: masking of sensitive header/env values on read surfaces.
+//! Secret handling: masking of sensitive header/env values on read surfaces, and the OS keyring.
 
+pub mod keyring;
 pub mod mask;
 
 pub use mask::{

@@ -3,6 +3,7 @@
 pub mod client;
 pub mod connect;
 pub mod logfile;
+pub mod oauth;
 pub mod progress;
 pub mod relay;
 pub mod shim;
@@ -41,6 +42,8 @@ pub struct UpstreamContext {
     pub logs_dir: PathBuf,
     /// Reconnect delays.
     pub backoff: Backoff,
+    /// OAuth state of HTTP/SSE upstreams.
+    pub oauth: Arc<oauth::OAuthRegistry>,
     /// Executable that understands [`shim::SHIM_ARG`]; stdio servers run under it when set.
     pub shim: Option<PathBuf>,
     /// `quarantine_enabled` from the config: quarantined servers are only held back when on.
@@ -69,6 +72,10 @@ impl UpstreamContext {
             .user_agent(concat!("mcpproxy/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("TLS backend available");
+        let oauth = Arc::new(oauth::OAuthRegistry::for_proxy(
+            events.clone(),
+            http.clone(),
+        ));
         let data_dir = logs_dir.parent().unwrap_or(&logs_dir).to_path_buf();
         Self {
             http,
@@ -78,6 +85,7 @@ impl UpstreamContext {
             events,
             logs_dir,
             backoff: Backoff::default(),
+            oauth,
             shim: None,
             quarantine_enabled: Arc::new(std::sync::atomic::AtomicBool::new(true)),
         }
@@ -101,13 +109,14 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    /// Status snapshot.
+    /// Status snapshot (including the OAuth state of servers that use OAuth).
     pub fn status(&self) -> ServerStatus {
         let mut status = self
             .status
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
+        status.oauth = self.ctx.oauth.status_of(&self.name);
         status.isolation = self.isolation.status();
         status
     }
@@ -218,6 +227,7 @@ impl UpstreamManager {
         match self.remove_entry(name) {
             Some(upstream) => {
                 upstream.stop().await;
+                self.ctx.oauth.remove(name);
                 supervisor::announce(&upstream);
                 true
             }
