@@ -1,5 +1,6 @@
 //! Command-line interface (`mcpproxy …`).
 
+pub mod activity;
 pub mod api;
 pub mod auth;
 pub mod client;
@@ -42,6 +43,9 @@ pub enum Command {
     Tools(tools::ToolsCommand),
     /// Show the running core's status.
     Status,
+    /// The activity log: tool calls, quarantine and approval decisions, config changes.
+    #[command(subcommand)]
+    Activity(activity::ActivityCommand),
     /// OAuth for upstream servers: login, status, logout (talks to the running core).
     Auth(auth::AuthArgs),
 }
@@ -86,6 +90,7 @@ fn run_client(
                 tools::run(&api, cmd, format, timeout).await
             }
             Command::Status => tools::status(&api, format).await,
+            Command::Activity(cmd) => activity::run(&api, cmd, format).await,
             Command::Serve(_) | Command::Auth(_) => unreachable!("handled by run"),
         }
     });

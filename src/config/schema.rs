@@ -32,6 +32,12 @@ pub struct Config {
     /// Characters of a tool result returned before truncation (0 = unlimited).
     #[serde(default = "default_tool_response_limit")]
     pub tool_response_limit: usize,
+    /// Activity records older than this many days are deleted.
+    #[serde(default = "default_activity_retention_days")]
+    pub activity_retention_days: u32,
+    /// At most this many activity records are kept (oldest deleted first).
+    #[serde(default = "default_activity_max_records")]
+    pub activity_max_records: usize,
     /// Timeout for one upstream tool call, e.g. "2m", "30s".
     #[serde(default = "default_call_tool_timeout")]
     pub call_tool_timeout: String,
@@ -213,6 +219,12 @@ fn default_listen() -> String {
 }
 fn default_tools_limit() -> usize {
     15
+}
+fn default_activity_retention_days() -> u32 {
+    30
+}
+fn default_activity_max_records() -> usize {
+    100_000
 }
 fn default_tool_response_limit() -> usize {
     20_000

@@ -222,6 +222,44 @@ impl UpstreamManager {
             .shift_remove(name)
     }
 
+    /// Review mode: connect to `config`'s server once, list its tools and disconnect.
+    /// Nothing is registered, indexed or exposed; used by a person to review a quarantined
+    /// server before approving it.
+    pub async fn inspect(&self, config: &ServerConfig) -> Result<Vec<rmcp::model::Tool>, String> {
+        let log = ServerLog::open(&stdio::log_path(&self.ctx.logs_dir, &config.name));
+        log.set_secrets(crate::secrets::secret_values(config));
+        log.event("review: connecting once to list tools (quarantine stays in force)");
+        let isolation = crate::docker::Isolator::new(self.ctx.docker.clone(), config, log.clone());
+        let (signals, _ignored) = tokio::sync::mpsc::unbounded_channel();
+        let handler: Arc<dyn Fn() -> client::UpstreamClient + Send + Sync> = {
+            let (name, progress, log) =
+                (config.name.clone(), self.ctx.progress.clone(), log.clone());
+            Arc::new(move || {
+                client::UpstreamClient::new(&name, signals.clone(), progress.clone(), log.clone())
+            })
+        };
+        let conn = connect::connect(
+            ResolvedServer::plain(config),
+            handler,
+            self.ctx.http.clone(),
+            log.clone(),
+            self.ctx.shim.clone(),
+            isolation.clone(),
+            self.ctx.oauth.for_server(config),
+        )
+        .await?;
+        let tools = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            conn.peer.list_all_tools(),
+        )
+        .await
+        .map_err(|_| "tools/list timed out after 30s".to_string())
+        .and_then(|r| r.map_err(|e| format!("tools/list failed: {e}")));
+        supervisor::close_connection(conn, &isolation).await;
+        log.event("review: disconnected");
+        tools
+    }
+
     /// Stop and forget an upstream.
     pub async fn remove(&self, name: &str) -> bool {
         match self.remove_entry(name) {

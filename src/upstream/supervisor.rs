@@ -322,6 +322,12 @@ fn ping_request() -> rmcp::model::ClientRequest {
 }
 
 async fn close(upstream: &Arc<Upstream>, conn: Connection) {
+    close_connection(conn, &upstream.isolation).await;
+    upstream.set_peer(None);
+}
+
+/// Close `conn` gracefully, then end its process group or container.
+pub(crate) async fn close_connection(conn: Connection, isolation: &crate::docker::Isolator) {
     let Connection {
         service,
         pgid,
@@ -334,9 +340,8 @@ async fn close(upstream: &Arc<Upstream>, conn: Connection) {
         stdio::terminate_group(pgid, KILL_GRACE).await;
     }
     if let Some(container) = container {
-        upstream.isolation.discard(&container, KILL_GRACE).await;
+        isolation.discard(&container, KILL_GRACE).await;
     }
-    upstream.set_peer(None);
 }
 
 /// Publish a status change for `name`.
