@@ -126,6 +126,7 @@ impl Core {
         for server in config.mcp_servers {
             upstreams.start(server).await;
         }
+        config::watch::spawn(&core);
         core
     }
 
@@ -172,6 +173,26 @@ impl Core {
         self.apply_servers(&previous, &next).await;
         self.events.publish(crate::events::CoreEvent::ConfigSaved);
         Ok(output)
+    }
+
+    /// Replace the running config with `load(current)` (an external edit of the file, already
+    /// validated) without saving, and make the upstreams match. Returns false when nothing
+    /// changed (e.g. the core's own save read back).
+    pub async fn reload_config<E>(
+        &self,
+        load: impl FnOnce(&Config) -> Result<Config, E>,
+    ) -> Result<bool, E> {
+        let _guard = self.write_lock.lock().await;
+        let previous = self.config();
+        let next = load(&previous)?;
+        if next == previous {
+            return Ok(false);
+        }
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = next.clone();
+        self.apply_servers(&previous, &next).await;
+        self.events
+            .publish(crate::events::CoreEvent::ConfigReloaded);
+        Ok(true)
     }
 
     /// Start, restart or stop upstreams so they match `next`.

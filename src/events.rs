@@ -21,6 +21,50 @@ pub enum CoreEvent {
     ConfigSaved,
     /// Progress of a Docker image pull for an isolated server.
     DockerPull(crate::docker::ImagePullEvent),
+    /// An external edit of the config file was applied.
+    ConfigReloaded,
+    /// An external edit of the config file was invalid; the running config was kept.
+    ConfigInvalid {
+        /// Why (names the field and the fix; never a secret value).
+        error: String,
+    },
+    /// A proxied tool call started or finished (any surface).
+    ToolCall(ToolCallEvent),
+}
+
+/// Where a proxied tool call came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallSource {
+    /// An MCP client (`/mcp`, `/mcp/all`).
+    Mcp,
+    /// The REST API (`POST /api/v1/tools/call`, CLI).
+    Rest,
+}
+
+/// Progress of one proxied tool call. Carries no arguments or results (they may hold secrets).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ToolCallEvent {
+    /// Unique id of this call (same for its start and finish).
+    pub id: String,
+    /// Upstream server name.
+    pub server: String,
+    /// Tool name on the upstream.
+    pub tool: String,
+    /// Surface the call came through.
+    pub source: CallSource,
+    /// `None` while running; the outcome once finished.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished: Option<CallOutcome>,
+}
+
+/// How a tool call ended.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CallOutcome {
+    /// True when the result is an error (`isError`, timeout, validation, upstream failure).
+    pub is_error: bool,
+    /// Wall time in milliseconds.
+    pub duration_ms: u64,
 }
 
 /// Broadcast channel of [`CoreEvent`]s; cheap to clone.

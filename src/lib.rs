@@ -1,11 +1,13 @@
 //! MCPProxy core: one local MCP endpoint in front of many upstream MCP servers.
 
+pub mod api;
 pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod core;
 pub mod docker;
 pub mod events;
+pub mod manage;
 pub mod mcp;
 pub mod quarantine;
 pub mod secrets;

@@ -52,7 +52,10 @@ async fn stateless_2026_client_uses_proxy_tools() {
 #[tokio::test(flavor = "multi_thread")]
 async fn stateless_2026_client_gets_tool_list_changes_via_listen() {
     // Tool approval is off: new tools are listed at once (approval has its own tests).
-    let proxy = Proxy::start(json!([fixture_stdio("fx")]), json!({"quarantine_enabled": false}));
+    let proxy = Proxy::start(
+        json!([fixture_stdio("fx")]),
+        json!({"quarantine_enabled": false}),
+    );
     let modern = modern_client(&proxy.all_url()).await;
     wait_for("fx tools on /mcp/all", Duration::from_secs(60), || async {
         let tools = modern.peer().list_all_tools().await.ok()?;

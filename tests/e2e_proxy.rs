@@ -187,7 +187,10 @@ async fn large_results_are_truncated_and_paged_with_read_cache() {
 #[tokio::test(flavor = "multi_thread")]
 async fn mcp_all_names_tools_and_propagates_list_changed() {
     // Tool approval is off here: this is about list_changed propagation (approval has its own tests).
-    let proxy = Proxy::start(json!([fixture_stdio("fx")]), json!({"quarantine_enabled": false}));
+    let proxy = Proxy::start(
+        json!([fixture_stdio("fx")]),
+        json!({"quarantine_enabled": false}),
+    );
     let (client, mut rx) = connect(&proxy.all_url()).await;
     let tools = wait_for("fx tools on /mcp/all", READY, || async {
         let tools = client.peer().list_all_tools().await.ok()?;

@@ -1,6 +1,10 @@
 //! Command-line interface (`mcpproxy …`).
 
+pub mod client;
+pub mod output;
 pub mod serve;
+pub mod tools;
+pub mod upstream;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -15,6 +19,9 @@ pub struct Cli {
     /// Data directory (default: ~/.mcpproxy).
     #[arg(long, global = true, env = "MCPPROXY_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Output format of client commands.
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = output::Format::Table)]
+    pub output: output::Format,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -25,11 +32,68 @@ pub struct Cli {
 pub enum Command {
     /// Run the proxy core headless (MCP endpoint on `listen`).
     Serve(serve::ServeArgs),
+    /// Manage the upstream servers of the running core.
+    #[command(subcommand)]
+    Upstream(upstream::UpstreamCommand),
+    /// List, search and call tools through the running core.
+    #[command(subcommand)]
+    Tools(tools::ToolsCommand),
+    /// Show the running core's status.
+    Status,
 }
 
 /// Run the parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Serve(args) => serve::run(cli.config, cli.data_dir, args),
+        command => run_client(cli.config, cli.data_dir, cli.output, command),
+    }
+}
+
+/// Run a client command against the core named by the config.
+fn run_client(
+    config: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    format: output::Format,
+    command: Command,
+) -> i32 {
+    let (config_path, _) = serve::resolve_paths(config, data_dir);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return client::EXIT_USAGE;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        let api = client::ApiClient::from_config(&config_path)?;
+        match command {
+            Command::Upstream(cmd) => upstream::run(&api, cmd, format).await,
+            Command::Tools(cmd) => {
+                let timeout = crate::config::load_file(&config_path)
+                    .ok()
+                    .and_then(|c| crate::config::parse_duration(&c.call_tool_timeout).ok())
+                    .unwrap_or(std::time::Duration::from_secs(120))
+                    + std::time::Duration::from_secs(30);
+                tools::run(&api, cmd, format, timeout).await
+            }
+            Command::Status => tools::status(&api, format).await,
+            Command::Serve(_) => unreachable!("serve is handled by run"),
+        }
+    });
+    match outcome {
+        Ok(text) => {
+            if !text.is_empty() {
+                println!("{text}");
+            }
+            0
+        }
+        Err(err) => {
+            eprintln!("error: {}", err.message);
+            err.code
+        }
     }
 }

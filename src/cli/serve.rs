@@ -59,7 +59,7 @@ pub fn run(config: Option<PathBuf>, data_dir: Option<PathBuf>, args: ServeArgs) 
             return 2;
         }
     };
-    let mut cfg = loaded.config;
+    let cfg = loaded.config;
     let data_dir = cfg.data_dir.clone().unwrap_or(data_dir_flag);
     if let Err(err) = config::ensure_private_dir(&data_dir) {
         eprintln!(
@@ -68,9 +68,8 @@ pub fn run(config: Option<PathBuf>, data_dir: Option<PathBuf>, args: ServeArgs) 
         );
         return 2;
     }
-    if let Some(listen) = args.listen {
-        cfg.listen = listen;
-    }
+    // The override is not written into the config (saves keep the file's `listen`).
+    let listen = args.listen.unwrap_or_else(|| cfg.listen.clone());
     init_tracing(args.log_level.as_deref().unwrap_or(&cfg.logging.level));
     if loaded.created {
         tracing::info!(path = %config_path.display(), "created a default config");
@@ -83,7 +82,7 @@ pub fn run(config: Option<PathBuf>, data_dir: Option<PathBuf>, args: ServeArgs) 
         }
     };
     runtime.block_on(async move {
-        let listener = match server::bind(&cfg.listen, &config_path).await {
+        let listener = match server::bind(&listen, &config_path).await {
             Ok(listener) => listener,
             Err(err) => {
                 eprintln!("error: {err:#}");

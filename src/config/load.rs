@@ -64,7 +64,8 @@ pub fn parse_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
 }
 
 fn parse_error(path: &Path, field: &str, err: &serde_json::Error) -> ConfigError {
-    let message = strip_position(&err.to_string());
+    // Values are never echoed: the file may hold secrets.
+    let message = crate::secrets::strip_quoted(&strip_position(&err.to_string()));
     let fix = match err.classify() {
         serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
             "correct the JSON syntax (missing comma, quote or bracket?)".to_string()
@@ -187,12 +188,20 @@ pub fn validate_server(server: &ServerConfig, index: usize) -> Result<(), Proble
     if let Some(isolation) = &server.isolation {
         super::isolation::validate_server_isolation(isolation, &at)?;
     }
-    for key in server.headers.keys() {
+    for (key, value) in &server.headers {
         if http::HeaderName::from_bytes(key.as_bytes()).is_err() {
             return Err(problem(
                 at("headers"),
                 format!("`{key}` is not a valid HTTP header name"),
                 "use a token such as \"Authorization\" or \"X-Api-Key\"",
+            ));
+        }
+        // The value itself is never echoed: it is usually a secret.
+        if http::HeaderValue::from_str(value).is_err() {
+            return Err(problem(
+                at(&format!("headers.{key}")),
+                "the value is not valid in an HTTP header (control characters such as a newline, or non-ASCII text)",
+                "remove line breaks and control characters from the value",
             ));
         }
     }
@@ -329,6 +338,10 @@ mod tests {
             (
                 r#"{"mcpServers":[{"name":"a","url":"http://x","headers":{"bad header":"v"}}]}"#,
                 "mcpServers[0].headers",
+            ),
+            (
+                r#"{"mcpServers":[{"name":"a","url":"http://x","headers":{"X-T":"s3cr3t\nvalue"}}]}"#,
+                "mcpServers[0].headers.X-T",
             ),
         ];
         for (text, field) in cases {

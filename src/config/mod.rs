@@ -4,6 +4,7 @@ pub mod isolation;
 pub mod load;
 pub mod save;
 pub mod schema;
+pub mod watch;
 
 pub use isolation::{DockerIsolationConfig, IsolationConfig};
 pub use load::{load_file, parse_duration, parse_str, ConfigError};

@@ -82,16 +82,20 @@ pub fn tools() -> Vec<Tool> {
         .annotate(ToolAnnotations::new().read_only(true).open_world(false)),
         Tool::new(
             "upstream_servers",
-            "Inspect the upstream MCP servers behind this proxy. operation \"list\" returns every server with its status, transport, tool count and configuration (secret values masked).",
+            "Manage the upstream MCP servers behind this proxy. list: every server with status, transport, tool count and configuration (secret values masked). add: {server: {name, url | command+args, headers, env, protocol}}; servers added here start quarantined until a person approves them. patch/update: {name, patch} as JSON Merge Patch (headers/env: string = set, null = delete; masked values sent back keep the stored secret). remove/enable/disable/restart: {name}. tail_log: {name, lines}.",
             schema(json!({
                 "type": "object",
                 "properties": {
-                    "operation": {"type": "string", "enum": ["list"], "description": "What to do"}
+                    "operation": {"type": "string", "enum": ["list", "add", "remove", "update", "patch", "enable", "disable", "restart", "tail_log"], "description": "What to do"},
+                    "name": {"type": "string", "description": "Server name (all operations except list and add)"},
+                    "server": {"type": "object", "description": "add: the server definition (name, protocol, url or command/args, headers, env, working_dir)", "additionalProperties": true},
+                    "patch": {"type": "object", "description": "patch/update: JSON Merge Patch of the server", "additionalProperties": true},
+                    "lines": {"type": "integer", "minimum": 1, "description": "tail_log: number of lines (default 50)"}
                 },
                 "required": ["operation"]
             })),
         )
-        .annotate(ToolAnnotations::new().read_only(true).open_world(false)),
+        .annotate(ToolAnnotations::new().read_only(false).destructive(true).open_world(false)),
         Tool::new(
             "quarantine_security",
             "Inspect MCPProxy's security quarantine (read-only; approving is for people in the UI, tray, CLI or REST API). operation \"list_quarantined\": quarantined servers; \"list_pending\": tools blocked until approved (new or changed since approval); \"inspect_tool\" {name: \"server:tool\"}: a blocked tool's approved vs current definition with a diff.",

@@ -2,6 +2,7 @@
 
 use crate::catalog::CatalogTool;
 use crate::core::Core;
+use crate::events::{CallOutcome, CallSource, CoreEvent, ToolCallEvent};
 use crate::mcp::read_cache;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResult, CancelledNotificationParam,
@@ -9,6 +10,7 @@ use rmcp::model::{
 };
 use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
 use rmcp::RoleServer;
+use std::time::Instant;
 
 /// An error result the calling model can read.
 pub fn error_result(message: impl Into<String>) -> CallToolResult {
@@ -49,13 +51,40 @@ pub fn validate_arguments(tool: &CatalogTool, args: &JsonObject) -> Result<(), S
     }
 }
 
-/// Call `tool` on its upstream with `args`, relaying progress and cancellation for `context`.
+/// Call `tool` on its upstream with `args`. With an MCP `context`, progress and
+/// cancellation are relayed; without one (REST) they are simply absent.
 /// Errors become `isError` results with an explanation; large results are truncated.
+/// Publishes [`CoreEvent::ToolCall`] when the call starts and when it ends.
 pub async fn call_upstream(
     core: &Core,
     tool: &CatalogTool,
     args: JsonObject,
-    context: &RequestContext<RoleServer>,
+    context: Option<&RequestContext<RoleServer>>,
+    source: CallSource,
+) -> CallToolResult {
+    let mut event = ToolCallEvent {
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        server: tool.server.clone(),
+        tool: tool.tool.name.to_string(),
+        source,
+        finished: None,
+    };
+    core.events.publish(CoreEvent::ToolCall(event.clone()));
+    let started = Instant::now();
+    let result = call_inner(core, tool, args, context).await;
+    event.finished = Some(CallOutcome {
+        is_error: result.is_error == Some(true),
+        duration_ms: started.elapsed().as_millis() as u64,
+    });
+    core.events.publish(CoreEvent::ToolCall(event));
+    result
+}
+
+async fn call_inner(
+    core: &Core,
+    tool: &CatalogTool,
+    args: JsonObject,
+    context: Option<&RequestContext<RoleServer>>,
 ) -> CallToolResult {
     if let Err(message) = validate_arguments(tool, &args) {
         return error_result(message);
@@ -83,18 +112,21 @@ pub async fn call_upstream(
         Ok(handle) => handle,
         Err(err) => return error_result(describe_error(&tool.server, &err)),
     };
-    let _route = context.meta.get_progress_token().map(|downstream| {
-        core.upstreams.context().progress.register(
-            &tool.server,
-            handle.progress_token.clone(),
-            context.peer.clone(),
-            downstream,
-        )
+    let _route = context.and_then(|context| {
+        context.meta.get_progress_token().map(|downstream| {
+            core.upstreams.context().progress.register(
+                &tool.server,
+                handle.progress_token.clone(),
+                context.peer.clone(),
+                downstream,
+            )
+        })
     });
+    let cancelled = context.map(|c| c.ct.clone()).unwrap_or_default();
     let request_id = handle.id.clone();
     let outcome = tokio::select! {
         response = handle.await_response() => response,
-        _ = context.ct.cancelled() => {
+        _ = cancelled.cancelled() => {
             let reason = "cancelled by the client".to_string();
             let _ = peer
                 .notify_cancelled(CancelledNotificationParam::new(Some(request_id), Some(reason)))

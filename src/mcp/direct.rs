@@ -3,6 +3,7 @@
 use super::call::call_upstream;
 use super::peers::Surface;
 use crate::core::Core;
+use crate::events::CallSource;
 use rmcp::model::SubscriptionFilter;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, ListToolsResult, PaginatedRequestParams, ServerConfig,
@@ -48,7 +49,11 @@ pub async fn call(
         ));
     };
     let args = request.arguments.unwrap_or_default();
-    Ok(call_upstream(core, tool, args, &context).await.into())
+    Ok(
+        call_upstream(core, tool, args, Some(&context), CallSource::Mcp)
+            .await
+            .into(),
+    )
 }
 
 /// Handler of one `/mcp/all` session.

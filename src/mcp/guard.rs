@@ -79,21 +79,17 @@ fn forbidden(message: String) -> Response {
         .into_response()
 }
 
-/// Middleware: 403 for a non-local `Host` or a foreign `Origin`.
-pub async fn validate_host_and_origin(
-    State(policy): State<HostPolicy>,
-    request: Request<Body>,
-    next: Next,
-) -> Response {
-    if let Some(host) = request.headers().get(http::header::HOST) {
+/// Why a request's `Host` or `Origin` is refused, if it is.
+pub fn check(policy: &HostPolicy, headers: &http::HeaderMap) -> Result<(), String> {
+    if let Some(host) = headers.get(http::header::HOST) {
         let host = host.to_str().unwrap_or("");
         if !policy.allows(host_of_authority(host)) {
-            return forbidden(format!(
-                "Host `{host}` is not allowed (DNS rebinding protection); add it to trusted_hosts in mcp_config.json if you really serve MCP under that name"
+            return Err(format!(
+                "Host `{host}` is not allowed (DNS rebinding protection); add it to trusted_hosts in mcp_config.json if you really serve MCPProxy under that name"
             ));
         }
     }
-    if let Some(origin) = request.headers().get(http::header::ORIGIN) {
+    if let Some(origin) = headers.get(http::header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
         let allowed = url::Url::parse(origin)
             .ok()
@@ -103,12 +99,24 @@ pub async fn validate_host_and_origin(
             })
             .unwrap_or(false);
         if !allowed {
-            return forbidden(format!(
-                "Origin `{origin}` is not allowed; only local origins (and trusted_hosts) may use this MCP endpoint"
+            return Err(format!(
+                "Origin `{origin}` is not allowed; only local origins (and trusted_hosts) may use this endpoint"
             ));
         }
     }
-    next.run(request).await
+    Ok(())
+}
+
+/// Middleware: 403 (JSON-RPC error) for a non-local `Host` or a foreign `Origin`.
+pub async fn validate_host_and_origin(
+    State(policy): State<HostPolicy>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    match check(&policy, request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(message) => forbidden(message),
+    }
 }
 
 #[cfg(test)]

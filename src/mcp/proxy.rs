@@ -6,8 +6,9 @@ use super::direct;
 use super::peers::Surface;
 use crate::catalog::{CatalogTool, ToolClass};
 use crate::config::RoutingMode;
-use crate::core::Core;
-use crate::secrets;
+use crate::core::{ChangeError, Core};
+use crate::events::CallSource;
+use crate::manage::{self, ops, Actor};
 use rmcp::model::SubscriptionFilter;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, JsonObject,
@@ -168,7 +169,7 @@ impl ProxyHandler {
                 tool.class.call_tool_name()
             ));
         }
-        Ok(call::call_upstream(&self.core, tool, tool_args, context).await)
+        Ok(call::call_upstream(&self.core, tool, tool_args, Some(context), CallSource::Mcp).await)
     }
 
     fn read_cache(&self, args: &JsonObject) -> Result<CallToolResult, String> {
@@ -184,49 +185,75 @@ impl ProxyHandler {
 
     async fn upstream_servers(&self, args: &JsonObject) -> Result<CallToolResult, String> {
         let operation = str_arg(args, "operation")?;
-        if operation != "list" {
-            return Err(format!(
-                "operation `{operation}` is not available to MCP clients here; supported: list. Manage servers with the REST API or `mcpproxy` CLI"
-            ));
-        }
-        let reveal = self.core.config().reveal_secret_headers;
-        let servers: Vec<Value> = self
-            .core
-            .upstreams
-            .all()
-            .iter()
-            .map(|u| {
-                let cfg = u.config();
-                let status = u.status();
-                json!({
-                    "name": cfg.name,
-                    "protocol": cfg.protocol.as_str(),
-                    "command": cfg.command,
-                    "args": cfg.args,
-                    "url": cfg.url,
-                    "working_dir": cfg.working_dir,
-                    "env": secrets::redact_env(&cfg.env, reveal),
-                    "headers": secrets::redact_headers(&cfg.headers, reveal),
-                    "enabled": cfg.enabled,
-                    "quarantined": cfg.quarantined.unwrap_or(false),
-                    "status": status.state.as_str(),
-                    "last_error": status.last_error,
-                    "transport": status.transport,
-                    "tool_count": status.tools.len(),
-                    "isolation": status.isolation,
-                })
-            })
-            .collect();
-        let mut body = json!({"total": servers.len(), "servers": servers});
-        let isolation_on = self
-            .core
-            .config()
-            .docker_isolation
-            .is_some_and(|d| d.enabled);
-        if isolation_on {
-            body["docker_status"] = json!(self.core.docker_status().await);
-        }
-        Ok(json_result(body))
+        let core = &self.core;
+        let rest_of = |skip: &[&str]| -> Value {
+            Value::Object(
+                args.iter()
+                    .filter(|(k, _)| !skip.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            )
+        };
+        let failed = |err: ChangeError| err.to_string();
+        let value = match operation {
+            "list" => {
+                let servers = manage::server_views(core);
+                let mut body = json!({"total": servers.len(), "servers": servers});
+                let isolation_on = core.config().docker_isolation.is_some_and(|d| d.enabled);
+                if isolation_on {
+                    body["docker_status"] = json!(core.docker_status().await);
+                }
+                body
+            }
+            "add" => {
+                let server = match args.get("server") {
+                    Some(server) => server.clone(),
+                    None => rest_of(&["operation"]),
+                };
+                let view = ops::add(core, server, Actor::AiClient).await.map_err(failed)?;
+                json!({"added": view})
+            }
+            "patch" | "update" => {
+                let name = str_arg(args, "name")?;
+                let patch = match args.get("patch") {
+                    Some(patch) => patch.clone(),
+                    None => rest_of(&["operation", "name"]),
+                };
+                let view = ops::patch(core, name, patch, Actor::AiClient)
+                    .await
+                    .map_err(failed)?;
+                json!({"updated": view})
+            }
+            "remove" => {
+                let name = str_arg(args, "name")?;
+                ops::remove(core, name).await.map_err(failed)?;
+                json!({"removed": name})
+            }
+            "enable" | "disable" => {
+                let name = str_arg(args, "name")?;
+                let view = ops::set_enabled(core, name, operation == "enable")
+                    .await
+                    .map_err(failed)?;
+                json!({"server": view})
+            }
+            "restart" => {
+                let name = str_arg(args, "name")?;
+                let view = ops::restart(core, name).await.map_err(failed)?;
+                json!({"server": view})
+            }
+            "tail_log" => {
+                let name = str_arg(args, "name")?;
+                let lines = usize_arg(args, "lines")?.unwrap_or(50);
+                let lines = ops::tail_log(core, name, lines).map_err(failed)?;
+                json!({"name": name, "lines": lines})
+            }
+            other => {
+                return Err(format!(
+                    "unknown operation `{other}`; use one of: list, add, remove, update, patch, enable, disable, restart, tail_log"
+                ))
+            }
+        };
+        Ok(json_result(value))
     }
 }
 

@@ -95,6 +95,55 @@ fn redact(
         .collect()
 }
 
+/// The literal secret values of a server (sensitive headers/env, OAuth client secret),
+/// excluding `${…}` references; used to scrub them from log lines.
+pub fn secret_values(server: &crate::config::ServerConfig) -> Vec<String> {
+    let headers = server
+        .headers
+        .iter()
+        .filter(|(k, _)| is_sensitive_header(k));
+    let env = server.env.iter().filter(|(k, _)| is_sensitive_env(k));
+    let oauth = server
+        .oauth
+        .as_ref()
+        .and_then(|o| o.get("client_secret"))
+        .and_then(|v| v.as_str());
+    headers
+        .chain(env)
+        .map(|(_, v)| v.as_str())
+        .chain(oauth)
+        .filter(|v| !is_reference(v))
+        .flat_map(|v| {
+            // `Bearer <token>`: the token alone must not leak either.
+            let token = v.split_once(' ').map(|(_, t)| t.trim().to_string());
+            std::iter::once(v.to_string()).chain(token)
+        })
+        .collect()
+}
+
+/// Error messages (e.g. serde's) quote offending values; replace every quoted part with
+/// `…` so that no submitted value is ever echoed.
+pub fn strip_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quote: Option<char> = None;
+    for c in message.chars() {
+        match quote {
+            Some(q) if c == q => {
+                out.push('…');
+                out.push(c);
+                quote = None;
+            }
+            Some(_) => {}
+            None if c == '"' || c == '`' => {
+                out.push(c);
+                quote = Some(c);
+            }
+            None => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +180,15 @@ mod tests {
         }
         assert!(!is_sensitive_env("PATH"));
         assert!(!is_sensitive_env("LOG_LEVEL"));
+    }
+
+    #[test]
+    fn quoted_values_are_stripped() {
+        assert_eq!(
+            strip_quoted("invalid type: string \"s3cr3t\", expected a boolean"),
+            "invalid type: string \"…\", expected a boolean"
+        );
+        assert_eq!(strip_quoted("integer `42`"), "integer `…`");
     }
 
     #[test]

@@ -4,4 +4,5 @@ pub mod mask;
 
 pub use mask::{
     is_reference, is_sensitive_env, is_sensitive_header, mask_value, redact_env, redact_headers,
+    secret_values, strip_quoted,
 };

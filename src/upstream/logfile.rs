@@ -18,6 +18,8 @@ struct LogInner {
     path: PathBuf,
     file: Option<std::fs::File>,
     tail: VecDeque<String>,
+    /// Secret values replaced by their mask before a line is stored.
+    secrets: Vec<String>,
 }
 
 impl ServerLog {
@@ -37,6 +39,7 @@ impl ServerLog {
                 path: path.to_path_buf(),
                 file,
                 tail: VecDeque::new(),
+                secrets: Vec::new(),
             })),
         }
     }
@@ -51,10 +54,29 @@ impl ServerLog {
         self.write("proxy", line);
     }
 
+    /// Values to mask in every later line (e.g. the server's secret headers and env).
+    /// Values shorter than 5 characters are ignored (too likely to match ordinary text).
+    pub fn set_secrets(&self, secrets: impl IntoIterator<Item = String>) {
+        let mut values: Vec<String> = secrets
+            .into_iter()
+            .filter(|s| s.chars().count() >= 5)
+            .collect();
+        // Longest first, so a secret containing another is masked whole.
+        values.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        values.dedup();
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).secrets = values;
+    }
+
     fn write(&self, source: &str, line: &str) {
         let stamp = humantime::format_rfc3339_millis(std::time::SystemTime::now());
-        let entry = format!("{stamp} [{source}] {line}");
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut line = line.to_string();
+        for secret in &inner.secrets {
+            if line.contains(secret.as_str()) {
+                line = line.replace(secret.as_str(), &crate::secrets::mask_value(secret));
+            }
+        }
+        let entry = format!("{stamp} [{source}] {line}");
         if let Some(file) = inner.file.as_mut() {
             let _ = writeln!(file, "{entry}");
         }
@@ -89,5 +111,27 @@ impl ServerLog {
             .unwrap_or_else(|e| e.into_inner())
             .path
             .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_values_are_masked_in_file_and_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.log");
+        let log = ServerLog::open(&path);
+        log.set_secrets(["tok-1234567890".to_string(), "abc".to_string()]);
+        log.stderr_line("using token tok-1234567890 and abc");
+        let tail = log.tail(1).join("");
+        assert!(tail.contains("••••90 (14 chars)"), "{tail}");
+        assert!(
+            tail.contains("and abc"),
+            "short values are not scrubbed: {tail}"
+        );
+        let file = std::fs::read_to_string(&path).unwrap();
+        assert!(!file.contains("tok-1234567890"), "{file}");
     }
 }

@@ -176,6 +176,7 @@ impl UpstreamManager {
             ConnectionState::Connecting
         };
         let log = ServerLog::open(&stdio::log_path(&self.ctx.logs_dir, &config.name));
+        log.set_secrets(crate::secrets::secret_values(&config));
         let isolation = crate::docker::Isolator::new(self.ctx.docker.clone(), &config, log.clone());
         let upstream = Arc::new(Upstream {
             name: config.name.clone(),

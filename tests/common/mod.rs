@@ -81,6 +81,8 @@ pub struct Proxy {
     pub base: String,
     pub dir: tempfile::TempDir,
     pub config_path: PathBuf,
+    /// Everything the proxy wrote to stderr (its log).
+    pub stderr_log: PathBuf,
 }
 
 impl Proxy {
@@ -135,9 +137,20 @@ impl Proxy {
             .arg(dir.path())
             .env("MCPPROXY_LOG", "info,rmcp=warn,tantivy=warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn mcpproxy");
+        // Tee stderr to the terminal and to a file tests can inspect (`stderr_log`).
+        let stderr_log = dir.path().join("proxy-stderr.log");
+        let stderr = child.stderr.take().unwrap();
+        let mut sink = std::fs::File::create(&stderr_log).unwrap();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                let _ = writeln!(sink, "{line}");
+            }
+        });
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let base = loop {
@@ -157,6 +170,7 @@ impl Proxy {
             base,
             dir,
             config_path,
+            stderr_log,
         }
     }
 
@@ -202,6 +216,15 @@ impl Drop for Proxy {
             let _ = child.wait();
         }
     }
+}
+
+/// A loopback port that was free a moment ago (for configs that need a fixed `listen`).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Config entry for the fixture over stdio.

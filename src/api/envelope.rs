@@ -1,0 +1,143 @@
+//! The REST envelope `{"success":true,"data":…}` / `{"success":false,"error":"…"}` and
+//! request extractors whose rejections use it too.
+
+use crate::core::ChangeError;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use http::request::Parts;
+use http::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// A successful answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Success<T> {
+    /// Always `true`.
+    pub success: bool,
+    /// The payload.
+    pub data: T,
+}
+
+/// A failed answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Failure {
+    /// Always `false`.
+    pub success: bool,
+    /// What went wrong and how to fix it (never contains secret values).
+    pub error: String,
+}
+
+/// `200 OK` (or another status) with `data` in the envelope.
+pub struct ApiOk<T>(pub StatusCode, pub T);
+
+/// `200 OK` with `data`.
+pub fn ok<T>(data: T) -> ApiOk<T> {
+    ApiOk(StatusCode::OK, data)
+}
+
+impl<T: Serialize> IntoResponse for ApiOk<T> {
+    fn into_response(self) -> Response {
+        (
+            self.0,
+            Json(Success {
+                success: true,
+                data: self.1,
+            }),
+        )
+            .into_response()
+    }
+}
+
+/// An error answer with its HTTP status.
+#[derive(Debug)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Message (names the field and the fix; never a secret value).
+    pub message: String,
+}
+
+impl ApiError {
+    /// Error with `status` and `message`.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// `400 Bad Request`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// `404 Not Found`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+}
+
+impl From<ChangeError> for ApiError {
+    fn from(err: ChangeError) -> Self {
+        let status = match &err {
+            ChangeError::Invalid { .. } | ChangeError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ChangeError::NotFound(_) => StatusCode::NOT_FOUND,
+            ChangeError::Conflict(_) => StatusCode::CONFLICT,
+            ChangeError::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Self::new(status, err.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(Failure {
+                success: false,
+                error: self.message,
+            }),
+        )
+            .into_response()
+    }
+}
+
+/// Result of a handler.
+pub type ApiResult<T> = Result<ApiOk<T>, ApiError>;
+
+/// JSON body extractor answering malformed input with the envelope.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Body(value)),
+            Err(rejection) => Err(ApiError::new(
+                rejection.status(),
+                format!(
+                    "{}; send a JSON body with Content-Type: application/json",
+                    crate::secrets::strip_quoted(&rejection.body_text())
+                ),
+            )),
+        }
+    }
+}
+
+/// Query-string extractor answering bad parameters with the envelope.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(rejection) => Err(ApiError::bad_request(crate::secrets::strip_quoted(
+                &rejection.body_text(),
+            ))),
+        }
+    }
+}
