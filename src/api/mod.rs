@@ -11,6 +11,7 @@ pub mod request_id;
 pub mod servers;
 pub mod system;
 pub mod tools;
+pub mod ui;
 
 use crate::core::Core;
 use crate::mcp::guard::{self, HostPolicy};
