@@ -8,6 +8,7 @@ need_apt=()
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v pkill >/dev/null 2>&1 || need_apt+=(procps)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
@@ -20,6 +21,9 @@ fi
 echo "== npm test dependencies (tests/npm)"
 (cd tests/npm && npm ci --no-audit --no-fund --loglevel=error)
 
+echo "== web UI (ui/): npm ci, type check, Vitest unit tests, build to ui/dist"
+(cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run check && npm test && npm run build)
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -28,3 +32,7 @@ cargo clippy --all-targets -- -D warnings
 
 echo "== cargo test"
 cargo test --all-targets -- --test-threads="${MCPPROXY_TEST_THREADS:-4}"
+
+echo "== web UI browser tests (headless Chromium against mcpproxy serve)"
+cargo build --bin mcpproxy --example fixture_server
+(cd ui && npm run e2e)

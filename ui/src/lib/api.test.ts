@@ -37,7 +37,7 @@ describe("ApiClient", () => {
 
   it("throws the server's message with status and request id", async () => {
     const { c } = client(400, { success: false, error: "field `url`: bad. Fix: set it" });
-    const err = await c.post("/servers", {}).catch((e) => e);
+    const err = (await c.post("/servers", {}).catch((e: unknown) => e)) as ApiError;
     expect(err).toBeInstanceOf(ApiError);
     expect(err.message).toBe("field `url`: bad. Fix: set it");
     expect(err.status).toBe(400);
@@ -62,7 +62,7 @@ describe("ApiClient", () => {
 
   it("names missing endpoints as a missing feature", async () => {
     const { c } = client(404, { success: false, error: "no endpoint GET /api/v1/secrets; see /api/v1/openapi.json for the API" });
-    const err = await c.get("/secrets").catch((e) => e);
+    const err = (await c.get("/secrets").catch((e: unknown) => e)) as ApiError;
     expect(err.missingEndpoint).toBe(true);
     expect(errorMessage(err)).toMatch(/^This MCPProxy core does not offer this feature yet \(no endpoint GET/);
     const other = new ApiError("no server named `x`", 404);

@@ -1,5 +1,5 @@
 import { ApiClient } from "./api";
-import { browserKeyEnv, captureApiKey, forgetApiKey, saveApiKey } from "./apikey";
+import { browserKeyEnv, captureApiKey, saveApiKey } from "./apikey";
 import { Endpoints } from "./endpoints";
 import { type LiveState, subscribe } from "./events";
 import { applyServerChange, isServer, mergeFetched } from "./serverList";
@@ -47,13 +47,6 @@ class AppState {
     this.key = key.trim();
     this.keyRejected = false;
     this.connect();
-  }
-
-  /** Forgets the key (shows the key prompt). */
-  signOut(): void {
-    forgetApiKey(browserKeyEnv());
-    this.unsubscribe?.();
-    this.key = null;
   }
 
   private connect(): void {
