@@ -8,6 +8,7 @@ need_apt=()
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v pkill >/dev/null 2>&1 || need_apt+=(procps)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+python3 -c 'import ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
@@ -20,6 +21,9 @@ fi
 
 echo "== npm test dependencies (tests/npm)"
 (cd tests/npm && npm ci --no-audit --no-fund --loglevel=error)
+
+echo "== MCP conformance suite (Node 22 + @modelcontextprotocol/conformance, tests/conformance)"
+bash scripts/conformance-setup.sh >/dev/null
 
 echo "== web UI (ui/): npm ci, type check, Vitest unit tests, build to ui/dist"
 (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run check && npm test && npm run build)

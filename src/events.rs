@@ -19,8 +19,6 @@ pub enum CoreEvent {
     },
     /// The config file was written by the core.
     ConfigSaved,
-    /// Progress of a Docker image pull for an isolated server.
-    DockerPull(crate::docker::ImagePullEvent),
     /// An external edit of the config file was applied.
     ConfigReloaded,
     /// An external edit of the config file was invalid; the running config was kept.
@@ -30,6 +28,8 @@ pub enum CoreEvent {
     },
     /// A proxied tool call started or finished (any surface).
     ToolCall(ToolCallEvent),
+    /// Progress of a Docker image pull for an isolated server.
+    DockerPull(crate::docker::ImagePullEvent),
 }
 
 /// Where a proxied tool call came from.

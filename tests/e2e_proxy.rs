@@ -272,7 +272,17 @@ async fn progress_and_cancellation_are_forwarded() {
         .unwrap();
     let log = proxy.dir.path().join("logs/server-fx.log");
     // The call must have reached the upstream before it is cancelled.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_for(
+        "the upstream to start sleeping",
+        Duration::from_secs(15),
+        || async {
+            std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .contains("sleep started")
+                .then_some(())
+        },
+    )
+    .await;
     handle.cancel(Some("test".into())).await.unwrap();
     wait_for(
         "upstream to log the cancellation",
@@ -304,7 +314,18 @@ async fn upstream_killed_mid_call_gives_clear_error_then_reconnects() {
             .await
         })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = proxy.dir.path().join("logs/server-fx.log");
+    wait_for(
+        "the upstream to start sleeping",
+        Duration::from_secs(15),
+        || async {
+            std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .contains("sleep started")
+                .then_some(())
+        },
+    )
+    .await;
     // The fixture exits without answering; the in-flight sleep call loses its connection.
     let killer = client.peer().clone();
     let _ = tokio::time::timeout(

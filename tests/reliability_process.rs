@@ -155,6 +155,8 @@ async fn garbage_on_stdout_does_not_break_the_proxy() {
     })
     .await;
     if listed["status"] == "ready" {
+        // The catalog is rebuilt asynchronously after the status change.
+        wait_for_tool(&client, "echo", "noisy:echo").await;
         let echoed = call(
             &client,
             "call_tool_read",

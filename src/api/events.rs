@@ -2,7 +2,7 @@
 //!
 //! Events: `status` (on connect and after a missed burst), `servers.changed` (one server's
 //! redacted object, or `server: null` once removed), `tools.changed`, `config.saved`,
-//! `config.reloaded`, `config.invalid`,
+//! `config.reloaded`, `config.invalid`, `approvals.changed`, `docker.pull`,
 //! `tool_call.started` / `tool_call.finished`, and `ping` every 30 s.
 
 use super::system::status_view;
@@ -43,14 +43,14 @@ pub fn to_sse(core: &Core, core_event: &CoreEvent) -> Option<Event> {
             "tools.changed",
             json!({"tools": core.catalog.snapshot().tools().len()}),
         ),
-        CoreEvent::ApprovalsChanged { server } => {
-            event("approvals.changed", json!({"server": server}))
-        }
-        CoreEvent::DockerPull(pull) => event("docker.pull", json!(pull)),
         CoreEvent::ConfigSaved => event(
             "config.saved",
             json!({"path": core.config_path.display().to_string()}),
         ),
+        CoreEvent::ApprovalsChanged { server } => {
+            event("approvals.changed", json!({"server": server}))
+        }
+        CoreEvent::DockerPull(pull) => event("docker.pull", json!(pull)),
         CoreEvent::ConfigReloaded => event(
             "config.reloaded",
             json!({"path": core.config_path.display().to_string()}),
@@ -126,7 +126,7 @@ pub fn stream(
 
 /// Server-sent events (`text/event-stream`); browsers pass the key as `?apikey=`.
 #[utoipa::path(get, path = "/events", tag = "events",
-    responses((status = 200, description = "Event stream: status, servers.changed, tools.changed, config.saved, config.reloaded, config.invalid, tool_call.started, tool_call.finished, ping", content_type = "text/event-stream", body = String)))]
+    responses((status = 200, description = "Event stream: status, servers.changed, tools.changed, config.saved, config.reloaded, config.invalid, approvals.changed, docker.pull, tool_call.started, tool_call.finished, ping", content_type = "text/event-stream", body = String)))]
 pub async fn events(
     State(state): State<ApiState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {

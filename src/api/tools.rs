@@ -158,6 +158,7 @@ pub async fn search_tools(
     responses(
         (status = 200, description = "The tool's result (isError on failure)", body = Success<CallResult>),
         (status = 400, description = "Malformed request", body = Failure),
+        (status = 403, description = "Quarantined server or unapproved tool", body = Failure),
         (status = 404, description = "Unknown tool", body = Failure)))]
 pub async fn call_tool(
     State(state): State<ApiState>,
@@ -170,6 +171,14 @@ pub async fn call_tool(
     };
     let snapshot = state.core.catalog.snapshot();
     let Some(tool) = snapshot.by_key(&request.name) else {
+        if let Some(explanation) = crate::quarantine::blocked_call(&state.core, &request.name) {
+            crate::quarantine::record_blocked(&state.core, "rest", &request.name, &explanation);
+            let message = explanation["message"]
+                .as_str()
+                .unwrap_or("the tool is blocked until a person approves it")
+                .to_string();
+            return Err(ApiError::new(http::StatusCode::FORBIDDEN, message));
+        }
         return Err(ApiError::not_found(
             crate::mcp::proxy::unknown_tool_message(&request.name)
                 .replace("use retrieve_tools", "search with GET /api/v1/index/search"),

@@ -47,7 +47,8 @@ pub struct ServerView {
     /// OAuth settings (`client_secret` masked).
     #[schema(value_type = Option<Object>)]
     pub oauth: Option<Value>,
-    /// Docker isolation settings.
+    /// Docker isolation: the live status (image, container id/state, limits) once the server
+    /// was started with isolation, else the configured settings.
     #[schema(value_type = Option<Object>)]
     pub isolation: Option<Value>,
     /// Creation time (RFC 3339).
@@ -135,7 +136,16 @@ pub fn server_view(core: &Core, server: &ServerConfig) -> ServerView {
         server_info: status.as_ref().and_then(|s| s.server_info.clone()),
         tool_count: status.as_ref().map_or(0, |s| s.tools.len()),
         oauth: shown.oauth,
-        isolation: shown.isolation.and_then(|i| serde_json::to_value(i).ok()),
+        isolation: status
+            .as_ref()
+            .and_then(|s| s.isolation.as_ref())
+            .and_then(|i| serde_json::to_value(i).ok())
+            .or_else(|| {
+                shown
+                    .isolation
+                    .as_ref()
+                    .and_then(|i| serde_json::to_value(i).ok())
+            }),
         created: shown.created,
         updated: shown.updated,
     }

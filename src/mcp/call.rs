@@ -12,6 +12,9 @@ use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
 use rmcp::RoleServer;
 use std::time::Instant;
 
+/// Longest wait, after a response, for progress notifications that preceded it to be relayed.
+pub const PROGRESS_DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// An error result the calling model can read.
 pub fn error_result(message: impl Into<String>) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(message.into())])
@@ -108,13 +111,25 @@ async fn call_inner(
     let params = CallToolRequestParams::new(tool.tool.name.clone()).with_arguments(args);
     let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
     let options = PeerRequestOptions::with_timeout(timeout);
+    let shared = core.upstreams.context();
+    let registering = shared.relay.gate.registering().await;
+    // Requests the upstream sends during the call are relayed to the MCP caller (none for REST).
+    let inflight = context.map(|context| {
+        shared
+            .relay
+            .inflight
+            .begin(&tool.server, context.peer.clone(), context.id.clone())
+    });
     let handle = match peer.send_cancellable_request(request, options).await {
         Ok(handle) => handle,
         Err(err) => return error_result(describe_error(&tool.server, &err)),
     };
-    let _route = context.and_then(|context| {
+    if let Some(inflight) = &inflight {
+        inflight.sent_as(handle.id.clone());
+    }
+    let route = context.and_then(|context| {
         context.meta.get_progress_token().map(|downstream| {
-            core.upstreams.context().progress.register(
+            shared.progress.register(
                 &tool.server,
                 handle.progress_token.clone(),
                 context.peer.clone(),
@@ -122,10 +137,16 @@ async fn call_inner(
             )
         })
     });
+    drop(registering);
     let cancelled = context.map(|c| c.ct.clone()).unwrap_or_default();
     let request_id = handle.id.clone();
     let outcome = tokio::select! {
-        response = handle.await_response() => response,
+        response = handle.await_response() => {
+            if let Some(route) = &route {
+                route.drain(PROGRESS_DRAIN_TIMEOUT).await;
+            }
+            response
+        }
         _ = cancelled.cancelled() => {
             let reason = "cancelled by the client".to_string();
             let _ = peer

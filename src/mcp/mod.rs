@@ -1,9 +1,11 @@
-//! Our MCP server side: `/mcp` (built-in tools) and `/mcp/all` (every tool directly).
+//! Our MCP server side: `/mcp` (built-in tools), `/mcp/all` (every tool directly) and
+//! `/mcp/server/{name}` (one upstream, transparently).
 
 pub mod builtin;
 pub mod call;
 pub mod direct;
 pub mod guard;
+pub mod passthrough;
 pub mod peers;
 pub mod proxy;
 pub mod read_cache;
@@ -27,7 +29,7 @@ pub fn server_info(instructions: &str) -> ServerConfig {
         .with_instructions(instructions)
 }
 
-fn http_config(shutdown: &CancellationToken) -> StreamableHttpServerConfig {
+pub(crate) fn http_config(shutdown: &CancellationToken) -> StreamableHttpServerConfig {
     StreamableHttpServerConfig::default()
         // Host/Origin are validated by `guard` for every route (with trusted_hosts).
         .disable_allowed_hosts()
@@ -35,13 +37,13 @@ fn http_config(shutdown: &CancellationToken) -> StreamableHttpServerConfig {
         .with_cancellation_token(shutdown.child_token())
 }
 
-fn session_manager() -> Arc<LocalSessionManager> {
+pub(crate) fn session_manager() -> Arc<LocalSessionManager> {
     let mut manager = LocalSessionManager::default();
     manager.session_config.keep_alive = Some(SESSION_IDLE_TIMEOUT);
     Arc::new(manager)
 }
 
-/// Router with `/mcp` and `/mcp/all`, guarded by Host/Origin validation.
+/// Router with `/mcp`, `/mcp/all` and `/mcp/server/{name}`, guarded by Host/Origin validation.
 pub fn router(core: Arc<Core>, shutdown: &CancellationToken) -> axum::Router {
     let proxy_core = core.clone();
     let proxy = StreamableHttpService::new(
@@ -60,6 +62,7 @@ pub fn router(core: Arc<Core>, shutdown: &CancellationToken) -> axum::Router {
         .route_service("/mcp/", proxy)
         .route_service("/mcp/all", direct.clone())
         .route_service("/mcp/all/", direct)
+        .merge(passthrough::router(core.clone(), shutdown))
         .layer(axum::middleware::from_fn_with_state(
             guard::HostPolicy::from_core(&core),
             guard::validate_host_and_origin,

@@ -64,21 +64,22 @@ impl ResolvedServer {
 /// Connect and complete the MCP handshake (bounded by [`INITIALIZE_TIMEOUT`]).
 /// A stdio server with Docker isolation on runs in its container (never on the host).
 pub async fn connect(
-    server: &ResolvedServer,
-    handler: &(dyn Fn() -> UpstreamClient + Send + Sync),
-    http: &reqwest::Client,
-    log: &ServerLog,
-    shim: &Option<std::path::PathBuf>,
-    isolator: &crate::docker::Isolator,
+    server: ResolvedServer,
+    handler: std::sync::Arc<dyn Fn() -> UpstreamClient + Send + Sync>,
+    http: reqwest::Client,
+    log: ServerLog,
+    shim: Option<std::path::PathBuf>,
+    isolator: crate::docker::Isolator,
 ) -> Result<Connection, String> {
+    let (server, log, http) = (&server, &log, &http);
     let cfg = &server.config;
     let has_command = cfg.command.as_deref().is_some_and(|c| !c.trim().is_empty());
     if isolator.is_isolated() {
         return crate::docker::transport::connect_isolated(isolator, server, handler(), log).await;
     }
     match cfg.protocol {
-        Protocol::Stdio => connect_stdio(server, handler(), log, shim).await,
-        Protocol::Auto if has_command => connect_stdio(server, handler(), log, shim).await,
+        Protocol::Stdio => connect_stdio(server, handler(), log, shim.clone()).await,
+        Protocol::Auto if has_command => connect_stdio(server, handler(), log, shim.clone()).await,
         Protocol::Http | Protocol::StreamableHttp => {
             connect_streamable(server, handler(), http).await
         }
@@ -107,6 +108,7 @@ where
     T: rmcp::transport::IntoTransport<RoleClient, E, A>,
     E: std::error::Error + Send + Sync + 'static,
 {
+    let transport = handler.observe(rmcp::transport::IntoTransport::into_transport(transport));
     match tokio::time::timeout(INITIALIZE_TIMEOUT, handler.serve(transport)).await {
         Ok(Ok(service)) => Ok(service),
         Ok(Err(err)) => Err(format!("initialize failed: {err}")),
@@ -121,7 +123,7 @@ async fn connect_stdio(
     server: &ResolvedServer,
     handler: UpstreamClient,
     log: &ServerLog,
-    shim: &Option<std::path::PathBuf>,
+    shim: Option<std::path::PathBuf>,
 ) -> Result<Connection, String> {
     let cfg = &server.config;
     let spec = StdioSpec {
@@ -129,7 +131,7 @@ async fn connect_stdio(
         args: server.args.clone(),
         env: server.env.clone(),
         working_dir: cfg.working_dir.clone(),
-        shim: shim.clone(),
+        shim,
     };
     let spawned = stdio::spawn(&spec, log.clone()).map_err(|e| e.to_string())?;
     let pgid = spawned.pgid;

@@ -4,6 +4,7 @@ pub mod client;
 pub mod connect;
 pub mod logfile;
 pub mod progress;
+pub mod relay;
 pub mod shim;
 pub mod sse;
 pub mod state;
@@ -16,6 +17,7 @@ use connect::ResolvedServer;
 use indexmap::IndexMap;
 use logfile::ServerLog;
 use progress::ProgressRouter;
+use relay::Relay;
 use rmcp::{Peer, RoleClient};
 pub use state::{ConnectionState, ServerStatus};
 use std::path::PathBuf;
@@ -31,6 +33,8 @@ pub struct UpstreamContext {
     pub http: reqwest::Client,
     /// Progress forwarding table.
     pub progress: ProgressRouter,
+    /// Server→client requests and notifications to downstream clients.
+    pub relay: Relay,
     /// Event bus.
     pub events: EventBus,
     /// Directory of per-server logs.
@@ -70,6 +74,7 @@ impl UpstreamContext {
             http,
             progress: ProgressRouter::default(),
             docker: Arc::new(crate::docker::DockerRuntime::new(&data_dir, events.clone())),
+            relay: Relay::default(),
             events,
             logs_dir,
             backoff: Backoff::default(),

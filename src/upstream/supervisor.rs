@@ -64,19 +64,27 @@ pub async fn run(upstream: Arc<Upstream>, server: ResolvedServer) {
             s.state = ConnectionState::Connecting;
         });
         let (signal_tx, signal_rx) = mpsc::unbounded_channel();
-        let make_handler = {
+        let make_handler: Arc<dyn Fn() -> UpstreamClient + Send + Sync> = {
             let upstream = upstream.clone();
-            move || {
+            Arc::new(move || {
                 UpstreamClient::new(
                     &upstream.name,
                     signal_tx.clone(),
                     upstream.ctx.progress.clone(),
                     upstream.log.clone(),
                 )
-            }
+                .with_relay(upstream.ctx.relay.clone())
+            })
         };
         let attempt = tokio::select! {
-            result = connect::connect(&server, &make_handler, &upstream.ctx.http, &upstream.log, &upstream.ctx.shim, &upstream.isolation) => result,
+            result = connect::connect(
+                server.clone(),
+                make_handler.clone(),
+                upstream.ctx.http.clone(),
+                upstream.log.clone(),
+                upstream.ctx.shim.clone(),
+                upstream.isolation.clone(),
+            ) => result,
             _ = upstream.cancel.cancelled() => break,
         };
         drop(make_handler);
