@@ -315,6 +315,47 @@ describe("web UI", () => {
     await shot("12-activity");
   });
 
+  test("servers page: disable and enable follow the core live", async () => {
+    await page.goto(`${core.base}/ui/#/servers`);
+    const fx = page.locator('tr[data-server="fx"]');
+    await fx.getByRole("button", { name: "Disable" }).click();
+    await fx.locator('[data-status="disabled"]').waitFor();
+    const { json } = await core.api("GET", "/servers");
+    assert.equal(json.data.servers.find((s) => s.name === "fx").enabled, false);
+    await fx.getByRole("button", { name: "Enable" }).click();
+    await fx.locator('[data-status="ready"]').waitFor({ timeout: 30_000 });
+    await expectUpstreamHeader("X-Static", "static-value");
+  });
+
+  test("quarantine page: approving a server releases it", async () => {
+    await page.goto(`${core.base}/ui/#/quarantine`);
+    const row = page.locator('tr[data-server="newcomer"]');
+    await row.getByRole("button", { name: "Approve" }).click();
+    await row.waitFor({ state: "detached" });
+    await waitFor("newcomer released", async () => {
+      const { json } = await core.api("GET", "/servers");
+      return json.data.servers.find((s) => s.name === "newcomer")?.quarantined === false;
+    });
+    await page.goto(`${core.base}/ui/#/servers`);
+    assert.equal(await page.locator('tr[data-server="newcomer"]').getByText("quarantined").count(), 0);
+  });
+
+  test("a wrong key shows the key prompt; the right key opens the UI", async () => {
+    const context = await browser.newContext({ viewport: { width: 800, height: 600 } });
+    const other = await context.newPage();
+    try {
+      await other.goto(`${core.base}/?apikey=wrong-key`);
+      await other.getByText("The core rejected the API key").waitFor();
+      await other.screenshot({ path: join(shots, "00-key-prompt.png") });
+      await other.getByLabel("API key").fill(API_KEY);
+      await other.getByRole("button", { name: "Continue" }).click();
+      await other.locator('tr[data-server="fx"]').waitFor();
+      assert.equal(await other.evaluate(() => localStorage.getItem("mcpproxy.apikey")), API_KEY);
+    } finally {
+      await context.close();
+    }
+  });
+
   test("small window: no horizontal scrolling on any page", async () => {
     await page.setViewportSize({ width: 380, height: 700 });
     for (const [name, hash] of [

@@ -1,4 +1,4 @@
-import { type ApiClient, seg } from "./api";
+import { type ApiClient, ApiError, seg } from "./api";
 import type { KvPatch, Scope } from "./kv";
 import * as normalize from "./normalize";
 import type { NewServer } from "./serverForm";
@@ -29,8 +29,21 @@ export class Endpoints {
     return this.client.delete(`/servers/${seg(name)}`);
   }
 
-  serverAction(name: string, action: "enable" | "disable" | "restart" | "quarantine" | "unquarantine"): Promise<unknown> {
+  serverAction(name: string, action: "enable" | "disable" | "restart"): Promise<unknown> {
     return this.client.post(`/servers/${seg(name)}/${action}`);
+  }
+
+  /**
+   * Quarantines or approves (releases) a server. Uses `POST /servers/{name}/quarantine|unquarantine`;
+   * a core without those endpoints gets the documented fallback, a merge patch of `quarantined`.
+   */
+  async setQuarantined(name: string, quarantined: boolean): Promise<unknown> {
+    try {
+      return await this.client.post(`/servers/${seg(name)}/${quarantined ? "quarantine" : "unquarantine"}`);
+    } catch (err) {
+      if (err instanceof ApiError && err.missingEndpoint) return this.patchServer(name, { quarantined });
+      throw err;
+    }
   }
 
   async serverTools(name: string) {
