@@ -189,6 +189,15 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn root_redirects_to_the_ui_keeping_the_query() {
+        let with_key = to_ui("/?apikey=abc".parse().unwrap()).await.into_response();
+        assert_eq!(with_key.status(), StatusCode::TEMPORARY_REDIRECT);
+        assert_eq!(with_key.headers()[header::LOCATION], "/ui/?apikey=abc");
+        let plain = to_ui("/ui".parse().unwrap()).await.into_response();
+        assert_eq!(plain.headers()[header::LOCATION], "/ui/");
+    }
+
     #[test]
     fn content_types() {
         assert_eq!(

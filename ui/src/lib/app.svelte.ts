@@ -16,6 +16,8 @@ class AppState {
   live = $state<LiveState>("connecting");
   /** Bumped on `tools.changed` / `approvals.changed` so pages reload what they show. */
   toolsVersion = $state(0);
+  /** Bumped when something the activity log records happened (tool calls, approvals, config writes). */
+  activityVersion = $state(0);
   /** Last `config.invalid` message (an external edit of the config file was refused). */
   configProblem = $state<string | null>(null);
   api: Endpoints;
@@ -107,8 +109,15 @@ class AppState {
         this.toolsVersion++;
         break;
       case "tools.changed":
+        this.toolsVersion++;
+        break;
       case "approvals.changed":
         this.toolsVersion++;
+        this.activityVersion++;
+        break;
+      case "tool_call.finished":
+      case "config.saved":
+        this.activityVersion++;
         break;
       case "config.invalid":
         this.configProblem = typeof d.error === "string" ? d.error : "The config file has an error.";
