@@ -9,7 +9,8 @@
 //! * If that is impossible, embeds the stale bundle, or a small page explaining how to build
 //!   the UI, and emits a cargo warning. The core builds and runs either way.
 //!
-//! Writes `$OUT_DIR/ui_assets.rs`: `UI_ASSETS: &[(&str, &[u8])]` and `UI_BUILT: bool`.
+//! Copies the bundle to `$OUT_DIR/ui-bundle` and writes `$OUT_DIR/ui_assets.rs`:
+//! `UI_ASSETS: &[(&str, &[u8])]` (`include_bytes!` of the copies) and `UI_BUILT: bool`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -62,15 +63,15 @@ pub fn prepare() {
             }
         },
     };
-    let generated = match bundle {
-        Some(dir) => assets_source(&dir, true),
-        None => {
-            let page = out.join("ui-fallback");
-            fs::create_dir_all(&page).expect("create OUT_DIR/ui-fallback");
-            write_if_changed(&page.join("index.html"), FALLBACK_PAGE.as_bytes());
-            assets_source(&page, false)
-        }
-    };
+    // Embed a copy in OUT_DIR: deleting or rebuilding ui/dist later never breaks compilation.
+    let copy = out.join("ui-bundle");
+    let _ = fs::remove_dir_all(&copy);
+    fs::create_dir_all(&copy).expect("create OUT_DIR/ui-bundle");
+    match &bundle {
+        Some(dir) => copy_files(dir, &copy),
+        None => write_if_changed(&copy.join("index.html"), FALLBACK_PAGE.as_bytes()),
+    }
+    let generated = assets_source(&copy, bundle.is_some());
     write_if_changed(&out.join("ui_assets.rs"), generated.as_bytes());
 }
 
@@ -206,6 +207,19 @@ fn fnv1a(root: &Path, files: &[PathBuf]) -> u64 {
         feed(&[0xff]);
     }
     hash
+}
+
+fn copy_files(from: &Path, to: &Path) {
+    let mut files = Vec::new();
+    collect(from, Path::new(""), &mut files);
+    for file in files.iter().filter(|f| !f.ends_with(STAMP)) {
+        let target = to.join(file);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent).expect("create a directory in OUT_DIR/ui-bundle");
+        }
+        fs::copy(from.join(file), &target)
+            .unwrap_or_else(|e| panic!("cannot copy {} into OUT_DIR: {e}", file.display()));
+    }
 }
 
 fn assets_source(dir: &Path, built: bool) -> String {
