@@ -276,6 +276,13 @@ describe("web UI", () => {
     assert.notEqual(chipBg, maskBg);
     await assertNoCanaryInDom("env card");
     await shot("06-env-card");
+    // Dark mode follows the system setting.
+    await page.emulateMedia({ colorScheme: "dark" });
+    const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    const [r, g, b] = bg.match(/\d+/g).map(Number);
+    assert.ok(r + g + b < 150, `dark background expected, got ${bg}`);
+    await shot("06-env-card-dark");
+    await page.emulateMedia({ colorScheme: "light" });
   });
 
   test("tools and logs tabs", async () => {
