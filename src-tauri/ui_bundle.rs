@@ -57,7 +57,7 @@ pub fn prepare() {
                 Some(dist.clone())
             }
             Err(problem) => {
-                warn(&format!("the web UI is not built ({problem}); /ui/ shows how to build it. Install Node.js 20+ and npm, then rebuild, or run `npm ci && npm run build` in ui/"));
+                warn(&format!("the web UI is not built ({problem}); /ui/ shows how to build it. Install Node.js 20.19+ and npm, then rebuild, or run `npm ci && npm run build` in ui/"));
                 watch_dist(&dist);
                 None
             }
@@ -256,7 +256,7 @@ const FALLBACK_PAGE: &str = r#"<!doctype html>
 <h1>The web UI is not built</h1>
 <p>This MCPProxy was compiled without its web UI bundle because Node.js/npm was not available
 (or the build failed; see the cargo warnings). The proxy, the REST API and the CLI work as usual.</p>
-<p>To get the UI, install Node.js 20 or newer with npm, then rebuild:</p>
+<p>To get the UI, install Node.js 20.19 or newer with npm, then rebuild:</p>
 <pre>cd ui &amp;&amp; npm ci &amp;&amp; npm run build &amp;&amp; cd .. &amp;&amp; cargo build</pre>
 <p>(<code>cargo build</code> alone also builds the UI once npm is on the <code>PATH</code>.)</p>
 </body></html>
