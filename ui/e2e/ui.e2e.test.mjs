@@ -274,6 +274,20 @@ describe("web UI", () => {
       entry(env, "API_TOKEN").locator('[data-kind="masked"]').evaluate((e) => getComputedStyle(e).backgroundColor),
     ]);
     assert.notEqual(chipBg, maskBg);
+    // Add a variable through the env card; the core stores it.
+    await env.getByRole("button", { name: "+ Add variable" }).click();
+    await env.getByLabel("New variable name").fill("LOG_LEVEL");
+    await env.getByRole("button", { name: "Save" }).click();
+    await env.getByText("A variable named LOG_LEVEL already exists: edit it instead.").waitFor();
+    await env.getByLabel("New variable name").fill("FEATURE_FLAG");
+    await env.getByLabel("New variable value").fill("on");
+    await env.getByRole("button", { name: "Save" }).click();
+    await entry(env, "FEATURE_FLAG").getByText("on").waitFor();
+    const { json } = await core.api("GET", "/servers");
+    const local = json.data.servers.find((s) => s.name === "local");
+    assert.equal(local.env.FEATURE_FLAG, "on");
+    assert.equal(local.env.GITHUB_TOKEN, "${keyring:github_token}", "the reference is kept as written");
+    assert.deepEqual(JSON.parse(patches.at(-1)), { env: { FEATURE_FLAG: "on" } });
     await assertNoCanaryInDom("env card");
     await shot("06-env-card");
     // Dark mode follows the system setting.
