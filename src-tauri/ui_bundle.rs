@@ -109,6 +109,9 @@ fn build(ui: &Path, dist: &Path, hash: &str) -> Result<(), String> {
     if std::env::var_os("MCPPROXY_SKIP_UI_BUILD").is_some_and(|v| !v.is_empty() && v != "0") {
         return Err("MCPPROXY_SKIP_UI_BUILD is set".into());
     }
+    if !ui.join("package.json").is_file() {
+        return Err("ui/package.json is missing".into());
+    }
     let npm = std::env::var("MCPPROXY_NPM")
         .unwrap_or_else(|_| if cfg!(windows) { "npm.cmd" } else { "npm" }.into());
     let available = Command::new(&npm)
