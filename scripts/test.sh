@@ -9,6 +9,7 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v pkill >/dev/null 2>&1 || need_apt+=(procps)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 python3 -c 'import ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
@@ -23,6 +24,9 @@ echo "== npm test dependencies (tests/npm)"
 
 echo "== MCP conformance suite (Node 22 + @modelcontextprotocol/conformance, tests/conformance)"
 bash scripts/conformance-setup.sh >/dev/null
+
+echo "== web UI (ui/): npm ci, type check, Vitest unit tests, build to ui/dist"
+(cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run check && npm test && npm run build)
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -42,3 +46,7 @@ else
   echo "no dbus-run-session/gnome-keyring: keyring tests skip (install gnome-keyring dbus to run them)" >&2
   "${test_cmd[@]}"
 fi
+
+echo "== web UI browser tests (headless Chromium against mcpproxy serve)"
+cargo build --bin mcpproxy --example fixture_server
+(cd ui && npm run e2e)

@@ -12,6 +12,7 @@ pub mod security;
 pub mod servers;
 pub mod system;
 pub mod tools;
+pub mod ui;
 
 use crate::core::Core;
 use crate::mcp::guard::{self, HostPolicy};
