@@ -157,10 +157,16 @@ async fn login_call_silent_refresh_then_login_required_after_revocation() {
 
     let (mcp, _) = connect(&proxy.mcp_url()).await;
     let entry = server_entry(&mcp, &name).await;
-    assert_eq!(entry["oauth"]["state"], "authenticated", "{entry}");
-    assert!(entry["oauth"]["token_expires_at"].is_string(), "{entry}");
-    assert_eq!(entry["oauth"]["has_refresh_token"], true, "{entry}");
-    let issuer = entry["oauth"]["issuer"].as_str().unwrap().to_string();
+    assert_eq!(entry["oauth_status"]["state"], "authenticated", "{entry}");
+    assert!(
+        entry["oauth_status"]["token_expires_at"].is_string(),
+        "{entry}"
+    );
+    assert_eq!(entry["oauth_status"]["has_refresh_token"], true, "{entry}");
+    let issuer = entry["oauth_status"]["issuer"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     // Tokens live in the OS keyring, not in the data directory.
     let stored = Keyring::get(&store::tokens_entry(&name, &issuer))
@@ -202,12 +208,14 @@ async fn login_call_silent_refresh_then_login_required_after_revocation() {
         Duration::from_secs(20),
         || async {
             let entry = server_entry(&mcp, &name).await;
-            (entry["oauth"]["state"] == "login_required" && entry["status"] == "error")
+            (entry["oauth_status"]["state"] == "login_required" && entry["status"] == "error")
                 .then_some(entry)
         },
     )
     .await;
-    let message = entry["oauth"]["last_error"].as_str().unwrap_or_default();
+    let message = entry["oauth_status"]["last_error"]
+        .as_str()
+        .unwrap_or_default();
     assert!(message.contains("mcpproxy auth login --server"), "{entry}");
     // The server's tools are gone while it waits for a login: calls are refused.
     let refused = all
