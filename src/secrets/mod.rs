@@ -2,6 +2,7 @@
 
 pub mod keyring;
 pub mod mask;
+pub mod resolve;
 
 pub use mask::{
     is_reference, is_sensitive_env, is_sensitive_header, mask_value, redact_env, redact_headers,
