@@ -9,6 +9,7 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v pkill >/dev/null 2>&1 || need_apt+=(procps)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 python3 -c 'import ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
@@ -24,6 +25,9 @@ echo "== npm test dependencies (tests/npm)"
 echo "== MCP conformance suite (Node 22 + @modelcontextprotocol/conformance, tests/conformance)"
 bash scripts/conformance-setup.sh >/dev/null
 
+echo "== web UI (ui/): npm ci, type check, Vitest unit tests, build to ui/dist"
+(cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run check && npm test && npm run build)
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -31,7 +35,21 @@ echo "== cargo clippy"
 cargo clippy --all-targets -- -D warnings
 
 echo "== cargo test"
-cargo test --all-targets -- --test-threads="${MCPPROXY_TEST_THREADS:-4}"
+test_cmd=(cargo test --all-targets -- --test-threads="${MCPPROXY_TEST_THREADS:-4}")
+if command -v dbus-run-session >/dev/null 2>&1 && command -v gnome-keyring-daemon >/dev/null 2>&1; then
+  # A private session bus with an unlocked gnome-keyring, so keyring tests use a real
+  # Secret Service (and never the developer's own keyring).
+  XDG_DATA_HOME="$(mktemp -d)"
+  export XDG_DATA_HOME
+  dbus-run-session -- sh -c 'echo -n ci-keyring-pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec "$@"' sh "${test_cmd[@]}"
+else
+  echo "no dbus-run-session/gnome-keyring: keyring tests skip (install gnome-keyring dbus to run them)" >&2
+  "${test_cmd[@]}"
+fi
+
+echo "== web UI browser tests (headless Chromium against mcpproxy serve)"
+cargo build --bin mcpproxy --example fixture_server
+(cd ui && npm run e2e)
 
 # The desktop app (feature `desktop`); skipped with a note when GTK/WebKit/Xvfb are missing.
 bash scripts/test-desktop.sh

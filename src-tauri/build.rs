@@ -1,9 +1,12 @@
-//! Build script. With the `desktop` feature it runs tauri-build for `mcpproxy-tray`
-//! (reads `tauri.conf.json` and `src-tauri/capabilities/`); without it, it does nothing, so
-//! `cargo build` needs no GUI libraries.
+//! Build script: embeds the web UI bundle (see `ui_bundle.rs`). With the `desktop` feature it
+//! also runs tauri-build for `mcpproxy-tray` (reads `tauri.conf.json` and
+//! `src-tauri/capabilities/`); without it, no GUI library is needed.
+mod ui_bundle;
 
 fn main() {
     println!("cargo:rerun-if-changed=src-tauri/build.rs");
+    println!("cargo:rerun-if-changed=src-tauri/ui_bundle.rs");
+    ui_bundle::prepare();
     if std::env::var_os("CARGO_FEATURE_DESKTOP").is_some() {
         desktop();
     }

@@ -33,6 +33,9 @@ pub enum ChangeError {
     /// The request itself is malformed.
     #[error("{0}")]
     BadRequest(String),
+    /// An upstream could not be reached for the operation.
+    #[error("{0}")]
+    Upstream(String),
     /// Writing the config file failed.
     #[error("cannot save {path}: {message}")]
     Io {
@@ -64,6 +67,28 @@ pub struct Core {
     write_lock: tokio::sync::Mutex<()>,
     /// Persistent state (approvals, activity, …).
     pub store: Store,
+}
+
+/// Apply activity retention and expire read-cache entries, now and every 10 minutes.
+async fn prune_store(core: Arc<Core>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let config = core.config();
+        let store = core.store.clone();
+        let max_age_ms = i64::from(config.activity_retention_days) * 24 * 3600 * 1000;
+        let max_records = config.activity_max_records;
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Err(err) = store.prune_activity(max_age_ms, max_records) {
+                tracing::warn!(%err, "activity retention failed");
+            }
+            let _ = store.cache_prune(
+                crate::mcp::read_cache::ENTRY_TTL.as_millis() as i64,
+                crate::mcp::read_cache::MAX_ENTRIES,
+            );
+        })
+        .await;
+    }
 }
 
 /// Open the state database in `data_dir`; falls back to memory (loudly) when it cannot.
@@ -116,12 +141,13 @@ impl Core {
             events: events.clone(),
             upstreams: upstreams.clone(),
             catalog: catalog.clone(),
-            read_cache: ReadCache::default(),
+            read_cache: ReadCache::new(store.clone()),
             peers: DownstreamPeers::default(),
             write_lock: tokio::sync::Mutex::new(()),
             store,
         });
         tokio::spawn(catalog.maintain(upstreams.clone(), events.clone()));
+        tokio::spawn(prune_store(core.clone()));
         tokio::spawn(core.peers.clone().fan_out(events.clone()));
         for server in config.mcp_servers {
             upstreams.start(server).await;

@@ -28,6 +28,27 @@ pub enum CoreEvent {
     },
     /// A proxied tool call started or finished (any surface).
     ToolCall(ToolCallEvent),
+    /// An upstream's OAuth access token was refreshed without user interaction.
+    OAuthTokenRefreshed {
+        /// Server name.
+        name: String,
+        /// New expiry (RFC 3339), when the server gave one.
+        expires_at: Option<String>,
+    },
+    /// An OAuth login for an upstream completed.
+    OAuthLoginSucceeded {
+        /// Server name.
+        name: String,
+    },
+    /// An OAuth refresh or login failed (message free of secrets).
+    OAuthFailed {
+        /// Server name.
+        name: String,
+        /// What failed and what to do.
+        message: String,
+        /// True when the user must log in again (`mcpproxy auth login`).
+        login_required: bool,
+    },
     /// Progress of a Docker image pull for an isolated server.
     DockerPull(crate::docker::ImagePullEvent),
 }

@@ -165,12 +165,13 @@ pub async fn approve_tools(
     if !core.config().mcp_servers.iter().any(|s| s.name == server) {
         return Err(ChangeError::NotFound(format!("no server named `{server}`")));
     }
-    let snapshot = core.catalog.snapshot();
-    let candidates: Vec<_> = snapshot
-        .entries()
-        .iter()
-        .filter(|e| e.tool.server == server)
-        .collect();
+    // Judge and approve the definitions the upstream offers right now (the catalog may lag).
+    let current = core
+        .upstreams
+        .get(server)
+        .map(|u| u.status().tools)
+        .unwrap_or_default();
+    let statuses = core.catalog.evaluate(server, &current);
     if let Some(names) = &tools {
         if names.is_empty() {
             return Err(ChangeError::BadRequest(
@@ -178,24 +179,25 @@ pub async fn approve_tools(
             ));
         }
         for name in names {
-            if !candidates.iter().any(|e| e.tool.tool.name == name.as_str()) {
+            if !current.iter().any(|t| t.name == name.as_str()) {
                 return Err(ChangeError::NotFound(format!(
                     "server `{server}` has no tool `{name}` right now (is the server connected?)"
                 )));
             }
         }
     }
-    let chosen: Vec<(String, String, Value)> = candidates
+    let chosen: Vec<(String, String, Value)> = current
         .iter()
-        .filter(|e| match &tools {
-            Some(names) => names.iter().any(|n| e.tool.tool.name == n.as_str()),
-            None => e.status != ToolStatus::Approved,
+        .zip(statuses)
+        .filter(|(t, status)| match &tools {
+            Some(names) => names.iter().any(|n| t.name == n.as_str()),
+            None => *status != ToolStatus::Approved,
         })
-        .map(|e| {
+        .map(|(t, _)| {
             (
-                e.tool.tool.name.to_string(),
-                e.hash.clone(),
-                approval::approved_definition(&e.tool.tool),
+                t.name.to_string(),
+                approval::tool_hash(t),
+                approval::approved_definition(t),
             )
         })
         .collect();
@@ -293,22 +295,33 @@ pub fn blocked_call(core: &Core, name: &str) -> Option<Value> {
     if !config.quarantine_enabled {
         return None;
     }
+    // An exposed `server__tool` name maps to its tool through the catalog; `server:tool`
+    // names are split directly.
     let snapshot = core.catalog.snapshot();
-    if let Some(entry) = snapshot.blocked(name) {
-        return Some(unapproved_explanation(
-            &entry.tool.server,
-            &entry.tool.tool.name,
-            entry.status,
-        ));
+    let mapped = snapshot
+        .blocked(name)
+        .map(|e| (e.tool.server.clone(), e.tool.tool.name.to_string()));
+    let (server, rest) = match &mapped {
+        Some((server, tool)) => (
+            config.mcp_servers.iter().find(|s| &s.name == server)?,
+            tool.as_str(),
+        ),
+        None => config.mcp_servers.iter().find_map(|s| {
+            let rest = name.strip_prefix(s.name.as_str())?;
+            rest.strip_prefix(':')
+                .or_else(|| rest.strip_prefix("__"))
+                .map(|tool| (s, tool))
+        })?,
+    };
+    if server.quarantined.unwrap_or(false) {
+        return Some(quarantined_explanation(&server.name));
     }
-    let server = config.mcp_servers.iter().find(|s| {
-        name.strip_prefix(s.name.as_str())
-            .is_some_and(|rest| rest.starts_with(':') || rest.starts_with("__"))
-    })?;
-    server
-        .quarantined
-        .unwrap_or(false)
-        .then(|| quarantined_explanation(&server.name))
+    // Judge against the upstream's current tool list (the catalog may lag a fresh
+    // tools/list_changed).
+    let tools = core.upstreams.get(&server.name)?.status().tools;
+    let index = tools.iter().position(|t| t.name == rest)?;
+    let status = core.catalog.evaluate(&server.name, &tools)[index];
+    (status != ToolStatus::Approved).then(|| unapproved_explanation(&server.name, rest, status))
 }
 
 /// Record a call that was refused by [`blocked_call`].
@@ -328,4 +341,48 @@ pub fn record_blocked(core: &Core, source: &str, name: &str, explanation: &Value
             ..Default::default()
         },
     );
+}
+
+/// Review mode for a person: connect to server `name` once (even while quarantined), list
+/// its tools with their descriptions and disconnect. Nothing becomes usable.
+pub async fn inspect_server(core: &Core, name: &str) -> Result<Vec<Value>, ChangeError> {
+    let server = core
+        .config()
+        .mcp_servers
+        .into_iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| ChangeError::NotFound(format!("no server named `{name}`")))?;
+    let tools = core
+        .upstreams
+        .inspect(&server)
+        .await
+        .map_err(|e| ChangeError::Upstream(format!("reviewing `{name}` failed: {e}")))?;
+    Ok(tools
+        .iter()
+        .map(|t| {
+            json!({
+                "name": t.name,
+                "description": t.description,
+                "inputSchema": t.input_schema,
+                "annotations": t.annotations,
+                "hash": approval::tool_hash(t),
+            })
+        })
+        .collect())
+}
+
+/// Re-check a catalog tool against the upstream's current definition right before a call:
+/// closes the window between an upstream's `tools/list_changed` and the catalog rebuild.
+pub fn current_block(core: &Core, tool: &crate::catalog::CatalogTool) -> Option<Value> {
+    if !core.catalog.approvals_enabled() {
+        return None;
+    }
+    let tools = core.upstreams.get(&tool.server)?.status().tools;
+    let index = tools.iter().position(|t| t.name == tool.tool.name)?;
+    if approval::tool_hash(&tools[index]) == approval::tool_hash(&tool.tool) {
+        return None;
+    }
+    let status = core.catalog.evaluate(&tool.server, &tools)[index];
+    (status != ToolStatus::Approved)
+        .then(|| unapproved_explanation(&tool.server, &tool.tool.name, status))
 }

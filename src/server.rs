@@ -11,9 +11,11 @@ use tokio_util::sync::CancellationToken;
 /// How long open HTTP connections get to finish after shutdown starts.
 pub const HTTP_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The full application router: MCP surfaces, REST API and SSE events.
+/// The full application router: MCP surfaces, REST API, SSE events and the web UI.
 pub fn app(core: Arc<Core>, shutdown: &CancellationToken) -> axum::Router {
-    crate::mcp::router(core.clone(), shutdown).merge(crate::api::router(core, shutdown))
+    crate::mcp::router(core.clone(), shutdown)
+        .merge(crate::api::ui::router(core.clone()))
+        .merge(crate::api::router(core, shutdown))
 }
 
 /// Bind `addr`, explaining the usual failures.

@@ -10,30 +10,6 @@ use serde_json::json;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// True while `pid` exists and is not a zombie.
-fn alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => {
-            let state = stat
-                .rsplit(')')
-                .next()
-                .unwrap_or("")
-                .split_whitespace()
-                .next();
-            state != Some("Z") && state != Some("X")
-        }
-        Err(_) => false,
-    }
-}
-
-fn read_pids(path: &Path) -> Vec<i32> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.trim().parse().ok())
-        .collect()
-}
-
 fn grandchild_server(name: &str, pidfile: &Path) -> serde_json::Value {
     let mut server = fixture_stdio(name);
     server["args"] = json!(["stdio", "--name", name, "--spawn-grandchild", pidfile]);

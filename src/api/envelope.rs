@@ -85,6 +85,7 @@ impl From<ChangeError> for ApiError {
             ChangeError::NotFound(_) => StatusCode::NOT_FOUND,
             ChangeError::Conflict(_) => StatusCode::CONFLICT,
             ChangeError::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            ChangeError::Upstream(_) => StatusCode::BAD_GATEWAY,
         };
         Self::new(status, err.to_string())
     }

@@ -59,6 +59,21 @@ pub fn to_sse(core: &Core, core_event: &CoreEvent) -> Option<Event> {
             "config.invalid",
             json!({"path": core.config_path.display().to_string(), "error": error}),
         ),
+        CoreEvent::OAuthTokenRefreshed { name, expires_at } => event(
+            "oauth.token_refreshed",
+            json!({"server": name, "expires_at": expires_at}),
+        ),
+        CoreEvent::OAuthLoginSucceeded { name } => {
+            event("oauth.login_succeeded", json!({"server": name}))
+        }
+        CoreEvent::OAuthFailed {
+            name,
+            message,
+            login_required,
+        } => event(
+            "oauth.failed",
+            json!({"server": name, "message": message, "login_required": login_required}),
+        ),
         CoreEvent::ToolCall(call) => {
             let name = if call.finished.is_some() {
                 "tool_call.finished"

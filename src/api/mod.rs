@@ -8,9 +8,11 @@ pub mod envelope;
 pub mod events;
 pub mod openapi;
 pub mod request_id;
+pub mod security;
 pub mod servers;
 pub mod system;
 pub mod tools;
+pub mod ui;
 
 use crate::core::Core;
 use crate::mcp::guard::{self, HostPolicy};
@@ -51,6 +53,17 @@ fn protected_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(tools::call_tool))
         .routes(routes!(system::status))
         .routes(routes!(system::config))
+        .routes(routes!(security::quarantine_server))
+        .routes(routes!(security::unquarantine_server))
+        .routes(routes!(security::approve_tools))
+        .routes(routes!(security::tool_diff))
+        .routes(routes!(security::inspect_server))
+        .routes(routes!(security::list_activity))
+        .routes(routes!(security::export_activity))
+        .routes(routes!(security::get_activity))
+        .routes(routes!(security::login))
+        .routes(routes!(security::logout))
+        .routes(routes!(security::docker_status))
 }
 
 /// Endpoints without authentication (relative to [`API_PREFIX`]); they reveal nothing.

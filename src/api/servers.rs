@@ -191,14 +191,18 @@ pub async fn server_tools(
 ) -> ApiResult<ServerTools> {
     let tools = ops::tools(&state.core, &name)?;
     let snapshot = state.core.catalog.snapshot();
+    let statuses = state.core.catalog.evaluate(&name, &tools);
     let tools = tools
         .iter()
-        .map(|tool| {
+        .zip(statuses)
+        .map(|(tool, status)| {
             let key = format!("{name}:{}", tool.name);
-            match snapshot.by_key(&key) {
+            let mut view = match snapshot.by_key(&key) {
                 Some(entry) => tool_view(entry, None),
                 None => ToolView::uncatalogued(&name, tool),
-            }
+            };
+            view.status = Some(status.as_str().to_string());
+            view
         })
         .collect();
     Ok(ok(ServerTools {

@@ -32,6 +32,9 @@ pub struct ToolView {
     /// BM25 score (search results only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f32>,
+    /// Approval state (`approved`, `pending`, `changed`) in per-server listings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }
 
 impl ToolView {
@@ -46,6 +49,7 @@ impl ToolView {
             annotations: tool.annotations.as_ref().map(|a| serde_json::json!(a)),
             call_with: ToolClass::of(tool).call_tool_name().to_string(),
             score: None,
+            status: None,
         }
     }
 }

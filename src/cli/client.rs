@@ -119,6 +119,7 @@ impl ApiClient {
             .http
             .request(method, &url)
             .header("X-API-Key", &self.key)
+            .header("X-MCPProxy-Source", "cli")
             .timeout(timeout);
         if let Some(body) = body {
             request = request.json(&body);
@@ -148,6 +149,33 @@ impl ApiClient {
         let message = envelope["error"]
             .as_str()
             .map(str::to_string)
+            .unwrap_or_else(|| format!("request failed with HTTP {status}"));
+        Err(CliError::api(message))
+    }
+
+    /// GET `/api/v1{path}` whose success answer is not enveloped (exports); errors are.
+    pub async fn get_text(&self, path: &str, timeout: Duration) -> Result<String, CliError> {
+        let url = format!("{}{}{path}", self.base, crate::api::API_PREFIX);
+        let response = self
+            .http
+            .get(&url)
+            .header("X-API-Key", &self.key)
+            .header("X-MCPProxy-Source", "cli")
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|err| self.unreachable(&err))?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|err| self.unreachable(&err))?;
+        if status.is_success() {
+            return Ok(text);
+        }
+        let message = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|e| e["error"].as_str().map(str::to_string))
             .unwrap_or_else(|| format!("request failed with HTTP {status}"));
         Err(CliError::api(message))
     }

@@ -1,5 +1,8 @@
 //! Command-line interface (`mcpproxy …`).
 
+pub mod activity;
+pub mod api;
+pub mod auth;
 pub mod client;
 pub mod output;
 pub mod serve;
@@ -40,12 +43,18 @@ pub enum Command {
     Tools(tools::ToolsCommand),
     /// Show the running core's status.
     Status,
+    /// The activity log: tool calls, quarantine and approval decisions, config changes.
+    #[command(subcommand)]
+    Activity(activity::ActivityCommand),
+    /// OAuth for upstream servers: login, status, logout (talks to the running core).
+    Auth(auth::AuthArgs),
 }
 
 /// Run the parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Serve(args) => serve::run(cli.config, cli.data_dir, args),
+        Command::Auth(args) => auth::run(cli.config, cli.data_dir, args),
         command => run_client(cli.config, cli.data_dir, cli.output, command),
     }
 }
@@ -81,7 +90,8 @@ fn run_client(
                 tools::run(&api, cmd, format, timeout).await
             }
             Command::Status => tools::status(&api, format).await,
-            Command::Serve(_) => unreachable!("serve is handled by run"),
+            Command::Activity(cmd) => activity::run(&api, cmd, format).await,
+            Command::Serve(_) | Command::Auth(_) => unreachable!("handled by run"),
         }
     });
     match outcome {

@@ -28,6 +28,39 @@ pub enum UpstreamCommand {
     Restart(NameArg),
     /// Show the end of a server's log.
     Logs(LogsArgs),
+    /// Approve a quarantined server (its current tools become the approval baseline).
+    Approve(NameArg),
+    /// Put a server into quarantine (disconnect it until approved).
+    Quarantine(NameArg),
+    /// Review a server's tools without approving it (connects once, even when quarantined).
+    Inspect(NameArg),
+    /// List a server's tools with their approval state (approved, pending, changed).
+    Tools(NameArg),
+    /// Approve new or changed tools of a server: `approve-tools NAME TOOL…` or `--all`.
+    ApproveTools(ApproveToolsArgs),
+    /// Show how a tool changed since it was approved.
+    Diff(DiffArgs),
+}
+
+/// Options of `upstream approve-tools`.
+#[derive(Debug, Args)]
+pub struct ApproveToolsArgs {
+    /// Server name.
+    pub name: String,
+    /// Tools to approve (upstream names).
+    pub tools: Vec<String>,
+    /// Approve every pending and changed tool.
+    #[arg(long, conflicts_with = "tools")]
+    pub all: bool,
+}
+
+/// Options of `upstream diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Server name.
+    pub name: String,
+    /// Tool name.
+    pub tool: String,
 }
 
 /// A server name.
@@ -384,12 +417,148 @@ pub async fn run(
                     .unwrap_or_default()
             },
         ),
+        UpstreamCommand::Approve(arg) => (
+            client
+                .request(
+                    Method::POST,
+                    &format!("{}/unquarantine", path_of(&arg.name)),
+                    None,
+                    TIMEOUT,
+                )
+                .await?,
+            |d| {
+                format!(
+                    "approved server {} (status: {})",
+                    cell(&d["name"]),
+                    cell(&d["status"])
+                )
+            },
+        ),
+        UpstreamCommand::Quarantine(arg) => (
+            client
+                .request(
+                    Method::POST,
+                    &format!("{}/quarantine", path_of(&arg.name)),
+                    None,
+                    TIMEOUT,
+                )
+                .await?,
+            |d| format!("quarantined server {}", cell(&d["name"])),
+        ),
+        UpstreamCommand::Inspect(arg) => (
+            client
+                .request(
+                    Method::POST,
+                    &format!("{}/inspect", path_of(&arg.name)),
+                    None,
+                    INSPECT_TIMEOUT,
+                )
+                .await?,
+            |d| {
+                let rows: Vec<Vec<String>> = d["tools"]
+                    .as_array()
+                    .map(|tools| {
+                        tools
+                            .iter()
+                            .map(|t| vec![cell(&t["name"]), cell(&t["description"])])
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                table(&["TOOL", "DESCRIPTION"], &rows)
+            },
+        ),
+        UpstreamCommand::Tools(arg) => (
+            client
+                .request(
+                    Method::GET,
+                    &format!("{}/tools", path_of(&arg.name)),
+                    None,
+                    TIMEOUT,
+                )
+                .await?,
+            |d| {
+                let rows: Vec<Vec<String>> = d["tools"]
+                    .as_array()
+                    .map(|tools| {
+                        tools
+                            .iter()
+                            .map(|t| {
+                                vec![cell(&t["tool"]), cell(&t["status"]), cell(&t["call_with"])]
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                table(&["TOOL", "APPROVAL", "CALL WITH"], &rows)
+            },
+        ),
+        UpstreamCommand::ApproveTools(args) => {
+            if args.tools.is_empty() && !args.all {
+                return Err(CliError::usage(
+                    "name the tools to approve, or pass --all to approve every pending and changed tool",
+                ));
+            }
+            let body = if args.all {
+                serde_json::json!({"approve_all": true})
+            } else {
+                serde_json::json!({"tools": args.tools})
+            };
+            (
+                client
+                    .request(
+                        Method::POST,
+                        &format!("{}/tools/approve", path_of(&args.name)),
+                        Some(body),
+                        TIMEOUT,
+                    )
+                    .await?,
+                |d| {
+                    let names: Vec<String> = d["approved"]
+                        .as_array()
+                        .map(|a| a.iter().map(cell).collect())
+                        .unwrap_or_default();
+                    if names.is_empty() {
+                        "nothing needed approval".to_string()
+                    } else {
+                        format!("approved: {}", names.join(", "))
+                    }
+                },
+            )
+        }
+        UpstreamCommand::Diff(args) => (
+            client
+                .request(
+                    Method::GET,
+                    &format!(
+                        "{}/tools/{}/diff",
+                        path_of(&args.name),
+                        urlencode(&args.tool)
+                    ),
+                    None,
+                    TIMEOUT,
+                )
+                .await?,
+            |d| {
+                let mut out = format!(
+                    "{}:{} ({})\n",
+                    cell(&d["server"]),
+                    cell(&d["tool"]),
+                    cell(&d["status"])
+                );
+                for line in d["diff"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+                    out.push_str(&format!("{}{}\n", cell(&line["op"]), cell(&line["text"])));
+                }
+                out.trim_end().to_string()
+            },
+        ),
     };
     Ok(match format {
         Format::Json => json(&data),
         Format::Table => render(&data),
     })
 }
+
+/// Timeout of `upstream inspect` (it connects to the server).
+const INSPECT_TIMEOUT: Duration = Duration::from_secs(90);
 
 #[cfg(test)]
 mod tests {

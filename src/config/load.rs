@@ -1,6 +1,6 @@
 //! Loading and validating `mcp_config.json` with errors that name the place and the fix.
 
-use super::schema::{Config, Protocol, ServerConfig};
+use super::schema::{Config, OAuthConfig, Protocol, ServerConfig};
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -205,6 +205,105 @@ pub fn validate_server(server: &ServerConfig, index: usize) -> Result<(), Proble
             ));
         }
     }
+    if let Some(oauth) = &server.oauth {
+        let is_stdio = server.protocol == Protocol::Stdio
+            || (server.protocol == Protocol::Auto && has_command);
+        if is_stdio {
+            return Err(problem(
+                at("oauth"),
+                format!("stdio server `{}` cannot use OAuth", server.name),
+                "remove \"oauth\" or give the server a \"url\" (http/sse)",
+            ));
+        }
+        validate_oauth(oauth)
+            .map_err(|(field, m, f)| problem(at(&format!("oauth.{field}")), m, f))?;
+    }
+    Ok(())
+}
+
+/// Checks for a server's `oauth` block; the field is relative to `oauth`.
+fn validate_oauth(oauth: &OAuthConfig) -> Result<(), Problem> {
+    let blank = |v: &Option<String>| v.as_deref().is_some_and(|v| v.trim().is_empty());
+    if blank(&oauth.client_id) {
+        return Err(problem(
+            "client_id",
+            "is empty",
+            "remove it to use dynamic registration, or set the client ID issued by the provider",
+        ));
+    }
+    if oauth.client_secret.is_some() && oauth.client_id.is_none() {
+        return Err(problem(
+            "client_secret",
+            "is set without a client_id",
+            "add the matching \"client_id\" or remove \"client_secret\"",
+        ));
+    }
+    for (index, scope) in oauth.scopes.iter().enumerate() {
+        if scope.is_empty()
+            || scope
+                .chars()
+                .any(|c| c.is_whitespace() || c == '"' || c == '\\')
+        {
+            return Err(problem(
+                format!("scopes[{index}]"),
+                format!("`{scope}` is not a valid scope"),
+                "list each scope as its own string without spaces, e.g. [\"repo\", \"user\"]",
+            ));
+        }
+    }
+    if let Some(uri) = &oauth.redirect_uri {
+        validate_redirect_uri(uri).map_err(|(m, f)| problem("redirect_uri", m, f))?;
+    }
+    if let Some(url) = &oauth.client_metadata_url {
+        let ok = url::Url::parse(url)
+            .map(|u| u.scheme() == "https" && u.host_str().is_some() && u.path() != "/")
+            .unwrap_or(false);
+        if !ok {
+            return Err(problem(
+                "client_metadata_url",
+                format!("`{url}` is not an https URL with a path"),
+                "use the https URL of your client metadata document, e.g. \"https://example.com/mcpproxy/client.json\"",
+            ));
+        }
+    }
+    const RESERVED: [&str; 8] = [
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+        "scope",
+        "resource",
+    ];
+    for key in oauth.extra_params.keys() {
+        if key.trim().is_empty() || RESERVED.contains(&key.as_str()) {
+            return Err(problem(
+                format!("extra_params.{key}"),
+                "is empty or a parameter the proxy sets itself",
+                format!(
+                    "remove it; use \"scopes\" for scopes; reserved: {}",
+                    RESERVED.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A redirect URI must be a loopback `http` URL with an explicit port.
+fn validate_redirect_uri(uri: &str) -> Result<(), (String, String)> {
+    let fix =
+        "use a loopback URL with a port, e.g. \"http://127.0.0.1:8765/oauth/callback\"".to_string();
+    let parsed = url::Url::parse(uri)
+        .map_err(|err| (format!("`{uri}` is not a URL ({err})"), fix.clone()))?;
+    let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    if parsed.scheme() != "http" || !loopback || parsed.port().is_none() {
+        return Err((
+            format!("`{uri}` is not an http loopback URL with an explicit port"),
+            fix,
+        ));
+    }
     Ok(())
 }
 
@@ -314,6 +413,30 @@ mod tests {
                 "mcpServers[1].name",
             ),
             (r#"{"listen":"nope"}"#, "listen"),
+            (
+                r#"{"mcpServers":[{"name":"a","command":"x","oauth":{}}]}"#,
+                "mcpServers[0].oauth",
+            ),
+            (
+                r#"{"mcpServers":[{"name":"a","url":"http://x","oauth":{"client_secret":"s"}}]}"#,
+                "mcpServers[0].oauth.client_secret",
+            ),
+            (
+                r#"{"mcpServers":[{"name":"a","url":"http://x","oauth":{"scopes":["repo","a b"]}}]}"#,
+                "mcpServers[0].oauth.scopes[1]",
+            ),
+            (
+                r#"{"mcpServers":[{"name":"a","url":"http://x","oauth":{"redirect_uri":"https://example.com/cb"}}]}"#,
+                "mcpServers[0].oauth.redirect_uri",
+            ),
+            (
+                r#"{"mcpServers":[{"name":"a","url":"http://x","oauth":{"extra_params":{"state":"x"}}}]}"#,
+                "mcpServers[0].oauth.extra_params.state",
+            ),
+            (
+                r#"{"mcpServers":[{"name":"a","url":"http://x","oauth":{"client_metadata_url":"http://x/c.json"}}]}"#,
+                "mcpServers[0].oauth.client_metadata_url",
+            ),
             (r#"{"call_tool_timeout":"soon"}"#, "call_tool_timeout"),
             (
                 r#"{"docker_isolation":{"enabled":true,"memory_limit":"lots"}}"#,
@@ -349,6 +472,24 @@ mod tests {
             assert!(err.contains(&format!("`{field}`")), "{text} -> {err}");
             assert!(err.contains("Fix:"), "{err}");
         }
+    }
+
+    #[test]
+    fn oauth_block_is_typed_and_keeps_unknown_fields() {
+        let text = r#"{"mcpServers":[{"name":"github-server","url":"https://api.example.com/mcp","protocol":"http","oauth":{"client_id":"abc","scopes":["repo","user"],"pkce_enabled":true,"extra_params":{"audience":"api"}}}]}"#;
+        let c = parse(text).unwrap();
+        let oauth = c.mcp_servers[0].oauth.as_ref().unwrap();
+        assert_eq!(oauth.client_id.as_deref(), Some("abc"));
+        assert_eq!(oauth.scopes, ["repo", "user"]);
+        assert_eq!(oauth.extra_params["audience"], "api");
+        let back = serde_json::to_value(&c).unwrap();
+        assert_eq!(back["mcpServers"][0]["oauth"]["pkce_enabled"], true);
+        assert_eq!(back["mcpServers"][0]["oauth"]["client_id"], "abc");
+        let err =
+            parse(r#"{"mcpServers":[{"name":"a","url":"http://x","oauth":{"scopes":"repo"}}]}"#)
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("mcpServers[0].oauth.scopes"), "{err}");
     }
 
     #[test]

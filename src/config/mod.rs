@@ -9,7 +9,7 @@ pub mod watch;
 pub use isolation::{DockerIsolationConfig, IsolationConfig};
 pub use load::{load_file, parse_duration, parse_str, ConfigError};
 pub use save::save_atomic;
-pub use schema::{Config, LoggingConfig, Protocol, RoutingMode, ServerConfig};
+pub use schema::{Config, LoggingConfig, OAuthConfig, Protocol, RoutingMode, ServerConfig};
 
 use std::path::{Path, PathBuf};
 

@@ -32,6 +32,12 @@ pub struct Config {
     /// Characters of a tool result returned before truncation (0 = unlimited).
     #[serde(default = "default_tool_response_limit")]
     pub tool_response_limit: usize,
+    /// Activity records older than this many days are deleted.
+    #[serde(default = "default_activity_retention_days")]
+    pub activity_retention_days: u32,
+    /// At most this many activity records are kept (oldest deleted first).
+    #[serde(default = "default_activity_max_records")]
+    pub activity_max_records: usize,
     /// Timeout for one upstream tool call, e.g. "2m", "30s".
     #[serde(default = "default_call_tool_timeout")]
     pub call_tool_timeout: String,
@@ -151,9 +157,9 @@ pub struct ServerConfig {
     /// Quarantined servers are never used until a human approves them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quarantined: Option<bool>,
-    /// OAuth settings (kept verbatim until OAuth lands).
+    /// OAuth 2.1 settings for HTTP/SSE servers (optional: discovery works without them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oauth: Option<Value>,
+    pub oauth: Option<OAuthConfig>,
     /// Docker isolation settings of this server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub isolation: Option<super::isolation::IsolationConfig>,
@@ -163,6 +169,33 @@ pub struct ServerConfig {
     /// Last update time (RFC 3339), informational.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
+    /// Fields this version does not know; preserved on save.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Per-server OAuth settings. Every field is optional: without them the proxy discovers the
+/// authorization server and registers itself dynamically.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct OAuthConfig {
+    /// Pre-registered client ID (skips dynamic registration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Secret of the pre-registered client (confidential clients only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Scopes to request; empty = from the server's challenge or metadata.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// Loopback redirect URI, e.g. `http://127.0.0.1:8765/oauth/callback` (fixes the port).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
+    /// Extra query parameters added to the authorization request (e.g. `audience`).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub extra_params: IndexMap<String, String>,
+    /// HTTPS URL of a Client ID Metadata Document used as client ID when the server supports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_metadata_url: Option<String>,
     /// Fields this version does not know; preserved on save.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -186,6 +219,12 @@ fn default_listen() -> String {
 }
 fn default_tools_limit() -> usize {
     15
+}
+fn default_activity_retention_days() -> u32 {
+    30
+}
+fn default_activity_max_records() -> usize {
+    100_000
 }
 fn default_tool_response_limit() -> usize {
     20_000

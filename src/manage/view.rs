@@ -1,6 +1,6 @@
 //! The server object every read surface shows, with secrets masked in exactly one place.
 
-use crate::config::{Config, ServerConfig};
+use crate::config::{Config, OAuthConfig, ServerConfig};
 use crate::core::Core;
 use crate::secrets;
 use crate::upstream::ConnectionState;
@@ -47,6 +47,10 @@ pub struct ServerView {
     /// OAuth settings (`client_secret` masked).
     #[schema(value_type = Option<Object>)]
     pub oauth: Option<Value>,
+    /// OAuth state: authenticated, expired, login_required or login_in_progress, with
+    /// issuer, token expiry, scopes and the last error (never a token).
+    #[schema(value_type = Option<Object>)]
+    pub oauth_status: Option<Value>,
     /// Docker isolation: the live status (image, container id/state, limits) once the server
     /// was started with isolation, else the configured settings.
     #[schema(value_type = Option<Object>)]
@@ -62,21 +66,23 @@ fn reveal(core: &Core) -> bool {
     core.config().reveal_secret_headers
 }
 
-/// Mask `client_secret` (and any sensitive-looking key) of an OAuth object.
-fn redact_oauth(oauth: &Value, reveal: bool) -> Value {
-    match oauth {
-        Value::Object(map) if !reveal => Value::Object(
-            map.iter()
-                .map(|(k, v)| match v {
-                    Value::String(s) if secrets::is_sensitive_env(k) => {
-                        (k.clone(), Value::String(secrets::mask_value(s)))
-                    }
-                    other => (k.clone(), other.clone()),
-                })
-                .collect(),
-        ),
-        other => other.clone(),
+/// Mask `client_secret` (and any sensitive-looking unknown key) of an OAuth config.
+fn redact_oauth(oauth: &OAuthConfig, reveal: bool) -> OAuthConfig {
+    let mut copy = oauth.clone();
+    if reveal {
+        return copy;
     }
+    copy.client_secret = oauth.client_secret.as_deref().map(secrets::mask_value);
+    for (key, value) in copy.extra.iter_mut() {
+        let masked = match value {
+            Value::String(s) if secrets::is_sensitive_env(key) => Some(secrets::mask_value(s)),
+            _ => None,
+        };
+        if let Some(masked) = masked {
+            *value = Value::String(masked);
+        }
+    }
+    copy
 }
 
 /// A copy of `server` with every secret value masked (unless `reveal`).
@@ -135,7 +141,14 @@ pub fn server_view(core: &Core, server: &ServerConfig) -> ServerView {
         retry_count: status.as_ref().map_or(0, |s| s.retry_count),
         server_info: status.as_ref().and_then(|s| s.server_info.clone()),
         tool_count: status.as_ref().map_or(0, |s| s.tools.len()),
-        oauth: shown.oauth,
+        oauth: shown
+            .oauth
+            .as_ref()
+            .and_then(|o| serde_json::to_value(o).ok()),
+        oauth_status: status
+            .as_ref()
+            .and_then(|s| s.oauth.as_ref())
+            .and_then(|o| serde_json::to_value(o).ok()),
         isolation: status
             .as_ref()
             .and_then(|s| s.isolation.as_ref())
@@ -199,7 +212,10 @@ mod tests {
         assert_eq!(server.headers["Authorization"], "••••gh (15 chars)");
         assert_eq!(server.headers["Accept"], "x");
         assert_eq!(server.env["HOME_DIR"], "/home/u");
-        assert_eq!(server.oauth.as_ref().unwrap()["client_id"], "cid");
+        assert_eq!(
+            server.oauth.as_ref().unwrap().client_id.as_deref(),
+            Some("cid")
+        );
         assert_eq!(shown.api_key.as_deref(), Some("••••ef (16 chars)"));
         let mut revealed = config.clone();
         revealed.reveal_secret_headers = true;

@@ -72,15 +72,53 @@ pub async fn call_upstream(
         source,
         finished: None,
     };
+    if let Some(explanation) = crate::quarantine::current_block(core, tool) {
+        crate::quarantine::record_blocked(core, "mcp", &tool.key, &explanation);
+        return crate::mcp::proxy::json_result(explanation);
+    }
     core.events.publish(CoreEvent::ToolCall(event.clone()));
     let started = Instant::now();
+    let recorded_args = args.clone();
     let result = call_inner(core, tool, args, context).await;
+    let duration_ms = started.elapsed().as_millis() as u64;
     event.finished = Some(CallOutcome {
         is_error: result.is_error == Some(true),
-        duration_ms: started.elapsed().as_millis() as u64,
+        duration_ms,
     });
     core.events.publish(CoreEvent::ToolCall(event));
+    let known_secrets = core
+        .config()
+        .mcp_servers
+        .iter()
+        .find(|s| s.name == tool.server)
+        .map(crate::secrets::mask::secret_values)
+        .unwrap_or_default();
+    let record = crate::store::recording::call_record(crate::store::recording::FinishedCall {
+        source: match source {
+            CallSource::Mcp => "mcp",
+            CallSource::Rest => "api",
+        },
+        server: &tool.server,
+        tool: &tool.tool.name,
+        args: &recorded_args,
+        result: &result,
+        duration_ms: duration_ms as i64,
+        request_id: context.map(|c| c.id.to_string()),
+        session_id: context.and_then(session_id),
+        known_secrets: &known_secrets,
+    });
+    crate::quarantine::record(core, record);
     result
+}
+
+/// The MCP session id of a Streamable HTTP request, if any.
+fn session_id(context: &RequestContext<RoleServer>) -> Option<String> {
+    context
+        .extensions
+        .get::<http::request::Parts>()
+        .and_then(|parts| parts.headers.get("mcp-session-id"))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 async fn call_inner(
@@ -122,7 +160,7 @@ async fn call_inner(
     });
     let handle = match peer.send_cancellable_request(request, options).await {
         Ok(handle) => handle,
-        Err(err) => return error_result(describe_error(&tool.server, &err)),
+        Err(err) => return error_result(describe_call_error(core, &tool.server, &err)),
     };
     if let Some(inflight) = &inflight {
         inflight.sent_as(handle.id.clone());
@@ -164,10 +202,16 @@ async fn call_inner(
                 serde_json::to_string(&other).unwrap_or_default()
             ))
         }
-        Err(err) => return error_result(describe_error(&tool.server, &err)),
+        Err(err) => return error_result(describe_call_error(core, &tool.server, &err)),
     };
     let limit = core.config().tool_response_limit;
     read_cache::truncate(&core.read_cache, &tool.key, result, limit)
+}
+
+/// Like [`describe_error`], but an OAuth challenge is recorded and explained (login / scopes).
+fn describe_call_error(core: &Core, server: &str, err: &ServiceError) -> String {
+    core.oauth_call_error(server, err)
+        .unwrap_or_else(|| describe_error(server, err))
 }
 
 /// A message for the model explaining an upstream failure.

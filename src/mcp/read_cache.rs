@@ -1,26 +1,23 @@
 //! Truncation of large tool results and the `read_cache` store that pages through them.
 
+use crate::store::Store;
 use rmcp::model::{CallToolResult, ContentBlock};
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long a truncated result stays readable.
 pub const ENTRY_TTL: Duration = Duration::from_secs(30 * 60);
 /// Maximum number of cached results (oldest evicted first).
 pub const MAX_ENTRIES: usize = 256;
 
-struct Entry {
-    text: String,
-    chars: usize,
-    tool: String,
-    created: Instant,
+/// Full tool results keyed by random ids, persisted in the state database with a TTL.
+pub struct ReadCache {
+    store: Store,
 }
 
-/// In-memory store of full tool results keyed by random ids.
-#[derive(Default)]
-pub struct ReadCache {
-    inner: Mutex<(HashMap<String, Entry>, VecDeque<String>)>,
+impl Default for ReadCache {
+    fn default() -> Self {
+        Self::new(Store::in_memory())
+    }
 }
 
 /// One page read from the cache.
@@ -43,62 +40,52 @@ pub struct Page {
 }
 
 impl ReadCache {
-    /// Store `text` and return its key.
+    /// Cache stored in `store`.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    /// Store `text` and return its key. If it cannot be stored the key still comes back,
+    /// and reading it explains that the entry is gone.
     pub fn insert(&self, tool: &str, text: String) -> String {
         let key = uuid::Uuid::new_v4().simple().to_string();
-        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let (map, order) = &mut *guard;
-        let now = Instant::now();
-        map.retain(|_, e| now.duration_since(e.created) < ENTRY_TTL);
-        order.retain(|k| map.contains_key(k));
-        while map.len() >= MAX_ENTRIES {
-            match order.pop_front() {
-                Some(old) => {
-                    map.remove(&old);
-                }
-                None => break,
-            }
+        if let Err(err) = self.store.cache_put(&key, tool, &text) {
+            tracing::warn!(%err, "could not store a truncated result");
         }
-        let chars = text.chars().count();
-        map.insert(
-            key.clone(),
-            Entry {
-                text,
-                chars,
-                tool: tool.to_string(),
-                created: now,
-            },
-        );
-        order.push_back(key.clone());
+        let _ = self
+            .store
+            .cache_prune(ENTRY_TTL.as_millis() as i64, MAX_ENTRIES);
         key
     }
 
     /// Read `limit` characters from `offset`.
     pub fn read(&self, key: &str, offset: usize, limit: usize) -> Result<Page, String> {
-        let guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = guard
-            .0
-            .get(key)
-            .filter(|e| e.created.elapsed() < ENTRY_TTL)
+        let (tool, text) = self
+            .store
+            .cache_get(key, ENTRY_TTL.as_millis() as i64)
+            .map_err(|e| e.to_string())?
             .ok_or_else(|| {
-                format!("no cached result with key `{key}` (it may have expired after {} minutes); call the tool again", ENTRY_TTL.as_secs() / 60)
+                format!(
+                    "no cached result with key `{key}` (it may have expired after {} minutes); call the tool again",
+                    ENTRY_TTL.as_secs() / 60
+                )
             })?;
-        if offset > entry.chars {
+        let total = text.chars().count();
+        if offset > total {
             return Err(format!(
-                "offset {offset} is past the end of the result ({} chars)",
-                entry.chars
+                "offset {offset} is past the end of the result ({total} chars)"
             ));
         }
-        let content: String = entry.text.chars().skip(offset).take(limit).collect();
+        let content: String = text.chars().skip(offset).take(limit).collect();
         let returned = content.chars().count();
         let end = offset + returned;
         Ok(Page {
             key: key.to_string(),
-            tool: entry.tool.clone(),
+            tool,
             offset,
             returned,
-            total: entry.chars,
-            next_offset: (end < entry.chars).then_some(end),
+            total,
+            next_offset: (end < total).then_some(end),
             content,
         })
     }

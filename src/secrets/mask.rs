@@ -106,8 +106,7 @@ pub fn secret_values(server: &crate::config::ServerConfig) -> Vec<String> {
     let oauth = server
         .oauth
         .as_ref()
-        .and_then(|o| o.get("client_secret"))
-        .and_then(|v| v.as_str());
+        .and_then(|o| o.client_secret.as_deref());
     headers
         .chain(env)
         .map(|(_, v)| v.as_str())

@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod approvals;
 mod migrations;
+pub mod recording;
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};

@@ -2,6 +2,8 @@
 
 use super::client::UpstreamClient;
 use super::logfile::ServerLog;
+use super::oauth::server_auth::{AuthorizedClient, ChallengeOutcome, ConnectAuth};
+use super::oauth::{challenge, ServerAuth};
 use super::stdio::{self, StdioSpec};
 use crate::config::{Protocol, ServerConfig};
 use rmcp::service::RunningService;
@@ -63,6 +65,9 @@ impl ResolvedServer {
 
 /// Connect and complete the MCP handshake (bounded by [`INITIALIZE_TIMEOUT`]).
 /// A stdio server with Docker isolation on runs in its container (never on the host).
+/// `auth` is the OAuth state of an HTTP/SSE server: it supplies bearer tokens and learns about
+/// 401/403 challenges.
+#[allow(clippy::too_many_arguments)]
 pub async fn connect(
     server: ResolvedServer,
     handler: std::sync::Arc<dyn Fn() -> UpstreamClient + Send + Sync>,
@@ -70,8 +75,11 @@ pub async fn connect(
     log: ServerLog,
     shim: Option<std::path::PathBuf>,
     isolator: crate::docker::Isolator,
+    auth: Option<std::sync::Arc<ServerAuth>>,
 ) -> Result<Connection, String> {
     let (server, log, http) = (&server, &log, &http);
+    let auth = auth.as_deref();
+    let handler = &*handler;
     let cfg = &server.config;
     let has_command = cfg.command.as_deref().is_some_and(|c| !c.trim().is_empty());
     if isolator.is_isolated() {
@@ -81,23 +89,87 @@ pub async fn connect(
         Protocol::Stdio => connect_stdio(server, handler(), log, shim.clone()).await,
         Protocol::Auto if has_command => connect_stdio(server, handler(), log, shim.clone()).await,
         Protocol::Http | Protocol::StreamableHttp => {
-            connect_streamable(server, handler(), http).await
+            with_oauth(auth, || connect_streamable(server, handler, http, auth)).await
         }
-        Protocol::Sse => connect_sse(server, handler(), http).await,
-        Protocol::Auto => match connect_streamable(server, handler(), http).await {
-            Ok(conn) => Ok(conn),
-            Err(streamable_err) => {
-                log.event(&format!(
-                    "streamable HTTP failed ({streamable_err}); trying legacy SSE"
-                ));
-                connect_sse(server, handler(), http)
-                    .await
-                    .map_err(|sse_err| {
-                        format!("streamable HTTP: {streamable_err}; legacy SSE: {sse_err}")
-                    })
+        Protocol::Sse => with_oauth(auth, || connect_sse(server, handler, http, auth)).await,
+        Protocol::Auto => {
+            match with_oauth(auth, || connect_streamable(server, handler, http, auth)).await {
+                Ok(conn) => Ok(conn),
+                Err(streamable_err) if auth.is_some_and(|a| a.login_blocking()) => {
+                    Err(streamable_err)
+                }
+                Err(streamable_err) => {
+                    log.event(&format!(
+                        "streamable HTTP failed ({streamable_err}); trying legacy SSE"
+                    ));
+                    with_oauth(auth, || connect_sse(server, handler, http, auth))
+                        .await
+                        .map_err(|sse_err| {
+                            format!("streamable HTTP: {streamable_err}; legacy SSE: {sse_err}")
+                        })
+                }
             }
-        },
+        }
     }
+}
+
+/// Outcome of one HTTP connection attempt.
+enum Attempt {
+    Done(Box<Result<Connection, String>>),
+    /// The server sent an OAuth challenge; `ChallengeOutcome` says what the auth state made of it.
+    Challenged(String, ChallengeOutcome),
+}
+
+impl Attempt {
+    fn done(result: Result<Connection, String>) -> Self {
+        Attempt::Done(Box::new(result))
+    }
+}
+
+/// Run `attempt`, connecting once more when a challenge was answered from stored credentials.
+async fn with_oauth<F, Fut>(auth: Option<&ServerAuth>, attempt: F) -> Result<Connection, String>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Attempt>,
+{
+    for _ in 0..2 {
+        match attempt().await {
+            Attempt::Done(result) => return *result,
+            Attempt::Challenged(_, ChallengeOutcome::Retry) => continue,
+            Attempt::Challenged(message, ChallengeOutcome::LoginRequired) => {
+                return Err(login_message(auth, &message))
+            }
+        }
+    }
+    Err(login_message(
+        auth,
+        "the server keeps asking for authorization",
+    ))
+}
+
+fn login_message(auth: Option<&ServerAuth>, detail: &str) -> String {
+    match auth {
+        Some(auth) => format!(
+            "OAuth login required ({detail}); run `mcpproxy auth login --server {}`",
+            auth.name()
+        ),
+        None => detail.to_string(),
+    }
+}
+
+/// Report a challenge found in an initialize error to the server's OAuth state.
+async fn challenged(
+    auth: Option<&ServerAuth>,
+    err: &rmcp::service::ClientInitializeError,
+    url: &str,
+) -> Option<Attempt> {
+    let auth = auth?;
+    let found = challenge::from_initialize(err, url)?;
+    let outcome = auth.on_challenge(found).await;
+    Some(Attempt::Challenged(
+        format!("initialize failed: {err}"),
+        outcome,
+    ))
 }
 
 pub(crate) async fn handshake<T, E, A>(
@@ -108,14 +180,63 @@ where
     T: rmcp::transport::IntoTransport<RoleClient, E, A>,
     E: std::error::Error + Send + Sync + 'static,
 {
+    handshake_raw(handler, transport)
+        .await
+        .map_err(|err| match err {
+            Some(err) => format!("initialize failed: {err}"),
+            None => timeout_message(),
+        })
+}
+
+fn timeout_message() -> String {
+    format!(
+        "no answer to initialize within {}s",
+        INITIALIZE_TIMEOUT.as_secs()
+    )
+}
+
+/// The handshake; `Err(None)` is a timeout.
+async fn handshake_raw<T, E, A>(
+    handler: UpstreamClient,
+    transport: T,
+) -> Result<RunningService<RoleClient, UpstreamClient>, Option<rmcp::service::ClientInitializeError>>
+where
+    T: rmcp::transport::IntoTransport<RoleClient, E, A>,
+    E: std::error::Error + Send + Sync + 'static,
+{
     let transport = handler.observe(rmcp::transport::IntoTransport::into_transport(transport));
     match tokio::time::timeout(INITIALIZE_TIMEOUT, handler.serve(transport)).await {
         Ok(Ok(service)) => Ok(service),
-        Ok(Err(err)) => Err(format!("initialize failed: {err}")),
-        Err(_) => Err(format!(
-            "no answer to initialize within {}s",
-            INITIALIZE_TIMEOUT.as_secs()
-        )),
+        Ok(Err(err)) => Err(Some(err)),
+        Err(_) => Err(None),
+    }
+}
+
+/// Handshake over an HTTP transport, turning an OAuth challenge into [`Attempt::Challenged`].
+async fn http_handshake<T, E, A>(
+    handler: UpstreamClient,
+    transport: T,
+    auth: Option<&ServerAuth>,
+    url: &str,
+    kind: &'static str,
+) -> Attempt
+where
+    T: rmcp::transport::IntoTransport<RoleClient, E, A>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    match handshake_raw(handler, transport).await {
+        Ok(service) => Attempt::done(Ok(Connection {
+            peer: service.peer().clone(),
+            service,
+            pgid: None,
+            transport: kind,
+            container: None,
+        })),
+        Err(Some(err)) => match challenged(auth, &err, url).await {
+            Some(attempt) => attempt,
+            None => Attempt::done(Err(format!("initialize failed: {err}"))),
+        },
+        Err(None) => Attempt::done(Err(timeout_message())),
     }
 }
 
@@ -174,52 +295,91 @@ fn header_map(
         .collect()
 }
 
+async fn connect_auth(auth: Option<&ServerAuth>) -> Result<Option<AuthorizedClient>, String> {
+    match auth {
+        None => Ok(None),
+        Some(auth) => match auth.before_connect().await {
+            ConnectAuth::Plain => Ok(None),
+            ConnectAuth::Authorized(client) => Ok(Some(client)),
+            ConnectAuth::MustLogin => Err(login_message(Some(auth), "no valid token")),
+        },
+    }
+}
+
 async fn connect_streamable(
     server: &ResolvedServer,
-    handler: UpstreamClient,
+    handler: &(dyn Fn() -> UpstreamClient + Send + Sync),
     http: &reqwest::Client,
-) -> Result<Connection, String> {
+    auth: Option<&ServerAuth>,
+) -> Attempt {
     let url = server.config.url.clone().unwrap_or_default();
+    let headers = match header_map(&server.headers) {
+        Ok(headers) => headers,
+        Err(err) => return Attempt::done(Err(err)),
+    };
     let config = StreamableHttpClientTransportConfig::with_uri(url.as_str())
-        .custom_headers(header_map(&server.headers)?)
+        .custom_headers(headers)
         .reinit_on_expired_session(true);
-    let transport = StreamableHttpClientTransport::with_client(http.clone(), config);
-    let service = handshake(handler, transport).await?;
-    Ok(Connection {
-        peer: service.peer().clone(),
-        service,
-        pgid: None,
-        transport: "streamable-http",
-        container: None,
-    })
+    let authorized = match connect_auth(auth).await {
+        Ok(authorized) => authorized,
+        Err(err) => return Attempt::done(Err(err)),
+    };
+    match authorized {
+        Some(client) => {
+            let transport = StreamableHttpClientTransport::with_client(client, config);
+            http_handshake(handler(), transport, auth, &url, "streamable-http").await
+        }
+        None => {
+            let transport = StreamableHttpClientTransport::with_client(http.clone(), config);
+            http_handshake(handler(), transport, auth, &url, "streamable-http").await
+        }
+    }
 }
 
 async fn connect_sse(
     server: &ResolvedServer,
-    handler: UpstreamClient,
+    handler: &(dyn Fn() -> UpstreamClient + Send + Sync),
     http: &reqwest::Client,
-) -> Result<Connection, String> {
+    auth: Option<&ServerAuth>,
+) -> Attempt {
     let url = server.config.url.clone().unwrap_or_default();
     let mut headers = http::HeaderMap::new();
-    for (name, value) in header_map(&server.headers)? {
-        headers.insert(name, value);
+    match header_map(&server.headers) {
+        Ok(map) => headers.extend(map),
+        Err(err) => return Attempt::done(Err(err)),
     }
-    let transport = super::sse::connect(
+    match connect_auth(auth).await {
+        Ok(Some(client)) => match client.get_access_token().await {
+            Ok(token) => {
+                if let Ok(value) = http::HeaderValue::from_str(&format!("Bearer {token}")) {
+                    headers.insert(http::header::AUTHORIZATION, value);
+                }
+            }
+            Err(err) => tracing::debug!(error = %err, "no OAuth token for the SSE connection"),
+        },
+        Ok(None) => {}
+        Err(err) => return Attempt::done(Err(err)),
+    }
+    let connected = super::sse::connect(
         http.clone(),
         super::sse::SseClientConfig {
-            url,
+            url: url.clone(),
             headers,
             connect_timeout: Duration::from_secs(10),
         },
     )
-    .await
-    .map_err(|e| e.to_string())?;
-    let service = handshake(handler, transport).await?;
-    Ok(Connection {
-        peer: service.peer().clone(),
-        service,
-        pgid: None,
-        transport: "sse",
-        container: None,
-    })
+    .await;
+    let transport = match connected {
+        Ok(transport) => transport,
+        Err(err) => {
+            if let Some(auth) = auth {
+                if let Some(found) = challenge::from_sse(&err, &url) {
+                    let outcome = auth.on_challenge(found).await;
+                    return Attempt::Challenged(err.to_string(), outcome);
+                }
+            }
+            return Attempt::done(Err(err.to_string()));
+        }
+    };
+    http_handshake(handler(), transport, auth, &url, "sse").await
 }

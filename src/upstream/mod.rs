@@ -3,6 +3,7 @@
 pub mod client;
 pub mod connect;
 pub mod logfile;
+pub mod oauth;
 pub mod progress;
 pub mod relay;
 pub mod shim;
@@ -41,6 +42,8 @@ pub struct UpstreamContext {
     pub logs_dir: PathBuf,
     /// Reconnect delays.
     pub backoff: Backoff,
+    /// OAuth state of HTTP/SSE upstreams.
+    pub oauth: Arc<oauth::OAuthRegistry>,
     /// Executable that understands [`shim::SHIM_ARG`]; stdio servers run under it when set.
     pub shim: Option<PathBuf>,
     /// `quarantine_enabled` from the config: quarantined servers are only held back when on.
@@ -69,6 +72,10 @@ impl UpstreamContext {
             .user_agent(concat!("mcpproxy/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("TLS backend available");
+        let oauth = Arc::new(oauth::OAuthRegistry::for_proxy(
+            events.clone(),
+            http.clone(),
+        ));
         let data_dir = logs_dir.parent().unwrap_or(&logs_dir).to_path_buf();
         Self {
             http,
@@ -78,6 +85,7 @@ impl UpstreamContext {
             events,
             logs_dir,
             backoff: Backoff::default(),
+            oauth,
             shim: None,
             quarantine_enabled: Arc::new(std::sync::atomic::AtomicBool::new(true)),
         }
@@ -101,13 +109,14 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    /// Status snapshot.
+    /// Status snapshot (including the OAuth state of servers that use OAuth).
     pub fn status(&self) -> ServerStatus {
         let mut status = self
             .status
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
+        status.oauth = self.ctx.oauth.status_of(&self.name);
         status.isolation = self.isolation.status();
         status
     }
@@ -213,11 +222,50 @@ impl UpstreamManager {
             .shift_remove(name)
     }
 
+    /// Review mode: connect to `config`'s server once, list its tools and disconnect.
+    /// Nothing is registered, indexed or exposed; used by a person to review a quarantined
+    /// server before approving it.
+    pub async fn inspect(&self, config: &ServerConfig) -> Result<Vec<rmcp::model::Tool>, String> {
+        let log = ServerLog::open(&stdio::log_path(&self.ctx.logs_dir, &config.name));
+        log.set_secrets(crate::secrets::secret_values(config));
+        log.event("review: connecting once to list tools (quarantine stays in force)");
+        let isolation = crate::docker::Isolator::new(self.ctx.docker.clone(), config, log.clone());
+        let (signals, _ignored) = tokio::sync::mpsc::unbounded_channel();
+        let handler: Arc<dyn Fn() -> client::UpstreamClient + Send + Sync> = {
+            let (name, progress, log) =
+                (config.name.clone(), self.ctx.progress.clone(), log.clone());
+            Arc::new(move || {
+                client::UpstreamClient::new(&name, signals.clone(), progress.clone(), log.clone())
+            })
+        };
+        let conn = connect::connect(
+            ResolvedServer::plain(config),
+            handler,
+            self.ctx.http.clone(),
+            log.clone(),
+            self.ctx.shim.clone(),
+            isolation.clone(),
+            self.ctx.oauth.for_server(config),
+        )
+        .await?;
+        let tools = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            conn.peer.list_all_tools(),
+        )
+        .await
+        .map_err(|_| "tools/list timed out after 30s".to_string())
+        .and_then(|r| r.map_err(|e| format!("tools/list failed: {e}")));
+        supervisor::close_connection(conn, &isolation).await;
+        log.event("review: disconnected");
+        tools
+    }
+
     /// Stop and forget an upstream.
     pub async fn remove(&self, name: &str) -> bool {
         match self.remove_entry(name) {
             Some(upstream) => {
                 upstream.stop().await;
+                self.ctx.oauth.remove(name);
                 supervisor::announce(&upstream);
                 true
             }

@@ -58,6 +58,15 @@ pub enum SseError {
         url: String,
         status: StatusCode,
     },
+    /// The server demands (other) OAuth credentials: HTTP 401, or 403 with a challenge.
+    #[error("{method} {url} returned {status}")]
+    Unauthorized {
+        method: &'static str,
+        url: String,
+        status: StatusCode,
+        /// The `WWW-Authenticate` header (empty when absent).
+        www_authenticate: String,
+    },
     /// The `GET` response is not an event stream.
     #[error("GET {url} returned content type {content_type:?}, expected text/event-stream")]
     NotEventStream { url: String, content_type: String },
@@ -147,6 +156,9 @@ pub async fn connect(
             url: shown.clone(),
             source: source.without_url(),
         })?;
+    if let Some(err) = unauthorized("GET", &shown, &response) {
+        return Err(err);
+    }
     if !response.status().is_success() {
         return Err(SseError::Status {
             method: "GET",
@@ -270,6 +282,9 @@ impl Transport<RoleClient> for SseClientTransport {
                 url: url.clone(),
                 source: source.without_url(),
             })?;
+            if let Some(err) = unauthorized("POST", &url, &response) {
+                return Err(err);
+            }
             let status = response.status();
             // Drain the (tiny) body so the connection can be reused.
             let _ = response.bytes().await;
@@ -319,6 +334,24 @@ impl Transport<RoleClient> for SseClientTransport {
         self.queued.clear();
         Ok(())
     }
+}
+
+/// An [`SseError::Unauthorized`] for a 401, or a 403 carrying a `WWW-Authenticate` challenge.
+fn unauthorized(method: &'static str, url: &str, response: &reqwest::Response) -> Option<SseError> {
+    let status = response.status();
+    let challenge = response
+        .headers()
+        .get(header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let applies = status == StatusCode::UNAUTHORIZED
+        || (status == StatusCode::FORBIDDEN && challenge.is_some());
+    applies.then(|| SseError::Unauthorized {
+        method,
+        url: url.to_string(),
+        status,
+        www_authenticate: challenge.unwrap_or_default(),
+    })
 }
 
 /// `url` without credentials, query or fragment, for messages and logs.

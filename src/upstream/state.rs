@@ -52,6 +52,9 @@ pub struct ServerStatus {
     /// Upstream server name/version from `initialize`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_info: Option<String>,
+    /// OAuth state for servers that use OAuth (filled in by [`super::Upstream::status`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<super::oauth::OAuthStatus>,
     /// Docker isolation of a stdio server (image, container id/state), if applicable.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub isolation: Option<crate::docker::IsolationStatus>,
@@ -69,6 +72,7 @@ impl ServerStatus {
             transport: None,
             retry_count: 0,
             server_info: None,
+            oauth: None,
             isolation: None,
             tools: Arc::new(Vec::new()),
         }

@@ -2,6 +2,7 @@
 
 use super::client::{UpstreamClient, UpstreamSignal};
 use super::connect::{self, Connection, ResolvedServer};
+use super::oauth::ServerAuth;
 use super::state::ConnectionState;
 use super::stdio;
 use super::Upstream;
@@ -56,9 +57,26 @@ enum ReadyOutcome {
 /// Run until `upstream.cancel` fires. Never returns early on errors.
 pub async fn run(upstream: Arc<Upstream>, server: ResolvedServer) {
     let mut failures: u32 = 0;
+    let auth = upstream.ctx.oauth.for_server(&server.config);
     loop {
         if upstream.cancel.is_cancelled() {
             break;
+        }
+        if let Some(auth) = auth.as_ref().filter(|a| a.login_blocking()) {
+            // No reconnect attempts while a login is needed: wait for it (or for the stop).
+            upstream.set_status(|s| {
+                s.state = ConnectionState::Error;
+                s.last_error = Some(format!(
+                    "OAuth login required; run `mcpproxy auth login --server {}`",
+                    upstream.name
+                ));
+                s.tools = Arc::new(Vec::new());
+            });
+            tokio::select! {
+                _ = auth.wait_until_connectable() => { failures = 0; }
+                _ = upstream.cancel.cancelled() => break,
+            }
+            continue;
         }
         upstream.set_status(|s| {
             s.state = ConnectionState::Connecting;
@@ -84,6 +102,7 @@ pub async fn run(upstream: Arc<Upstream>, server: ResolvedServer) {
                 upstream.log.clone(),
                 upstream.ctx.shim.clone(),
                 upstream.isolation.clone(),
+                auth.clone(),
             ) => result,
             _ = upstream.cancel.cancelled() => break,
         };
@@ -93,7 +112,7 @@ pub async fn run(upstream: Arc<Upstream>, server: ResolvedServer) {
                 upstream
                     .log
                     .event(&format!("connected via {}", conn.transport));
-                match ready_loop(&upstream, conn, signal_rx).await {
+                match ready_loop(&upstream, conn, signal_rx, auth.as_deref()).await {
                     ReadyOutcome::Stopped => break,
                     ReadyOutcome::Dropped(reason) => {
                         failures = 0;
@@ -106,6 +125,12 @@ pub async fn run(upstream: Arc<Upstream>, server: ResolvedServer) {
                         upstream.ctx.backoff.after_drop
                     }
                 }
+            }
+            Err(err) if auth.as_ref().is_some_and(|a| a.login_blocking()) => {
+                upstream
+                    .log
+                    .event(&format!("connect needs an OAuth login: {err}"));
+                Duration::ZERO
             }
             Err(err) => {
                 failures += 1;
@@ -140,11 +165,42 @@ pub async fn run(upstream: Arc<Upstream>, server: ResolvedServer) {
     });
 }
 
-async fn list_tools(conn: &Connection) -> Result<Vec<rmcp::model::Tool>, String> {
+async fn list_tools(
+    conn: &Connection,
+    auth: Option<&ServerAuth>,
+) -> Result<Vec<rmcp::model::Tool>, String> {
     match tokio::time::timeout(Duration::from_secs(30), conn.peer.list_all_tools()).await {
         Ok(Ok(tools)) => Ok(tools),
-        Ok(Err(err)) => Err(format!("tools/list failed: {err}")),
+        Ok(Err(err)) => {
+            if let Some(auth) = auth {
+                if let Some(found) = super::oauth::challenge::from_service(&err, auth.url()) {
+                    auth.on_challenge(found).await;
+                }
+            }
+            Err(format!("tools/list failed: {err}"))
+        }
         Err(_) => Err("tools/list timed out after 30s".into()),
+    }
+}
+
+/// Resolves when the held OAuth token is due for refresh (never without OAuth).
+async fn refresh_due(auth: Option<&ServerAuth>) {
+    match auth.and_then(|a| a.refresh_due()) {
+        Some(due) => tokio::time::sleep_until(due).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the server needs an OAuth login (never without OAuth).
+async fn login_needed(auth: Option<&ServerAuth>) {
+    match auth {
+        Some(auth) => {
+            let mut rx = auth.subscribe();
+            let _ = rx
+                .wait_for(|s| s.state == super::oauth::OAuthState::LoginRequired)
+                .await;
+        }
+        None => std::future::pending().await,
     }
 }
 
@@ -152,8 +208,9 @@ async fn ready_loop(
     upstream: &Arc<Upstream>,
     conn: Connection,
     mut signals: mpsc::UnboundedReceiver<UpstreamSignal>,
+    auth: Option<&ServerAuth>,
 ) -> ReadyOutcome {
-    let tools = match list_tools(&conn).await {
+    let tools = match list_tools(&conn, auth).await {
         Ok(tools) => tools,
         Err(err) => {
             close(upstream, conn).await;
@@ -197,6 +254,16 @@ async fn ready_loop(
                     ended.abort();
                 }
                 break ReadyOutcome::Stopped;
+            }
+            _ = refresh_due(auth) => {
+                if let Some(auth) = auth {
+                    let _ = auth.refresh_now().await;
+                }
+            }
+            _ = login_needed(auth) => {
+                stop.cancel();
+                let _ = tokio::time::timeout(CLOSE_TIMEOUT, &mut ended).await;
+                break ReadyOutcome::Dropped("OAuth login required".into());
             }
             result = &mut ended => {
                 let reason = match result {
@@ -255,6 +322,12 @@ fn ping_request() -> rmcp::model::ClientRequest {
 }
 
 async fn close(upstream: &Arc<Upstream>, conn: Connection) {
+    close_connection(conn, &upstream.isolation).await;
+    upstream.set_peer(None);
+}
+
+/// Close `conn` gracefully, then end its process group or container.
+pub(crate) async fn close_connection(conn: Connection, isolation: &crate::docker::Isolator) {
     let Connection {
         service,
         pgid,
@@ -267,9 +340,8 @@ async fn close(upstream: &Arc<Upstream>, conn: Connection) {
         stdio::terminate_group(pgid, KILL_GRACE).await;
     }
     if let Some(container) = container {
-        upstream.isolation.discard(&container, KILL_GRACE).await;
+        isolation.discard(&container, KILL_GRACE).await;
     }
-    upstream.set_peer(None);
 }
 
 /// Publish a status change for `name`.

@@ -1,0 +1,53 @@
+//! OAuth operations of the core, for the REST API (`POST /api/v1/servers/{name}/login|logout`),
+//! the CLI and the call path.
+
+use super::login::LoginTicket;
+use super::{challenge, OAuthError, OAuthStatus};
+use crate::core::Core;
+use rmcp::service::ServiceError;
+use std::sync::Arc;
+
+impl Core {
+    fn oauth_state_of(&self, name: &str) -> Result<Arc<super::ServerAuth>, OAuthError> {
+        let config = self.config();
+        let server = config
+            .mcp_servers
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| OAuthError::UnknownServer(format!("no server named `{name}`")))?;
+        self.upstreams
+            .context()
+            .oauth
+            .for_server(server)
+            .ok_or_else(|| {
+                OAuthError::NotApplicable(format!(
+                "server `{name}` has no http(s) url; OAuth applies to http and sse servers only"
+            ))
+            })
+    }
+
+    /// Start an OAuth login for server `name` (the browser opens, or the URL is printed).
+    /// Returns once the authorization page is shown; the outcome appears in the server status
+    /// and as `OAuthLoginSucceeded` / `OAuthFailed` events.
+    pub async fn oauth_login(&self, name: &str) -> Result<LoginTicket, OAuthError> {
+        self.oauth_state_of(name)?.start_login().await
+    }
+
+    /// Delete the stored tokens and client registration of server `name`; it needs a new
+    /// login afterwards. Returns how many keyring entries were removed.
+    pub async fn oauth_logout(&self, name: &str) -> Result<usize, OAuthError> {
+        self.oauth_state_of(name)?.logout().await
+    }
+
+    /// OAuth status of server `name` (None when OAuth does not apply to it).
+    pub fn oauth_status(&self, name: &str) -> Option<OAuthStatus> {
+        self.upstreams.context().oauth.status_of(name)
+    }
+
+    /// When a proxied call failed on an OAuth challenge, record it and explain what to do.
+    pub fn oauth_call_error(&self, server: &str, err: &ServiceError) -> Option<String> {
+        let auth = self.upstreams.context().oauth.get(server)?;
+        let found = challenge::from_service(err, auth.url())?;
+        Some(auth.on_call_challenge(&found))
+    }
+}

@@ -1,0 +1,243 @@
+//! End to end through `mcpproxy serve`: an OAuth-protected Streamable HTTP upstream
+//! (tests/npm/oauth_fixture.mjs: the TypeScript SDK's authorization-server router with
+//! 4-second access tokens). The proxy meets the 401, discovers the authorization server,
+//! registers itself, logs in through the "browser" (`BROWSER` = curl following the redirects
+//! to our loopback callback), calls a tool, refreshes the token silently before it expires,
+//! and ends in `login_required` once the refresh token is revoked.
+//!
+//! Tokens go to the real OS keyring (Secret Service): scripts/test.sh runs the tests inside a
+//! dbus session with gnome-keyring. Without a reachable keyring the test skips with a message,
+//! except in CI (`CI=true`), where it fails.
+
+mod common;
+
+use common::{call, connect, json_of, text, wait_for, Proxy};
+use mcpproxy::secrets::keyring::Keyring;
+use mcpproxy::upstream::oauth::store::{self, SecretBackend};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// The OAuth fixture server; killed on drop.
+struct Fixture {
+    child: Child,
+    base: String,
+}
+
+impl Fixture {
+    fn start(ttl_secs: u32) -> Self {
+        let script = common::npm_dir().join("oauth_fixture.mjs");
+        let mut child = Command::new("node")
+            .arg(&script)
+            .current_dir(common::npm_dir())
+            .env("PORT", "0")
+            .env("TOKEN_TTL", ttl_secs.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start node oauth_fixture.mjs (run npm ci in tests/npm)");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("fixture exited before READY")
+                .expect("read fixture stdout");
+            if let Some(base) = line.strip_prefix("READY ") {
+                break base.trim().to_string();
+            }
+        };
+        std::thread::spawn(move || for _ in lines.by_ref() {});
+        Self { child, base }
+    }
+
+    async fn stats(&self) -> Value {
+        reqwest::get(format!("{}/admin/stats", self.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A `BROWSER` program that loads the authorization URL and follows its redirects.
+fn curl_browser(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("browser.sh");
+    std::fs::write(
+        &path,
+        "#!/bin/sh\nexec curl -s -L --max-redirs 5 -o /dev/null \"$1\"\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    path
+}
+
+async fn server_entry(client: &common::Client, name: &str) -> Value {
+    let result = call(client, "upstream_servers", json!({"operation": "list"})).await;
+    json_of(&result)["servers"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == name).cloned())
+        .unwrap_or(Value::Null)
+}
+
+fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if std::fs::read(&path)
+            .map(|b| String::from_utf8_lossy(&b).contains(needle))
+            .unwrap_or(false)
+        {
+            found.push(path.display().to_string());
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_call_silent_refresh_then_login_required_after_revocation() {
+    if let Err(err) = Keyring::probe() {
+        assert!(!in_ci(), "CI must provide a Secret Service: {err}");
+        eprintln!("skipping OAuth end-to-end test: {err}");
+        return;
+    }
+    let fixture = Fixture::start(4);
+    let scratch = tempfile::tempdir().unwrap();
+    // The proxy (a child process) inherits BROWSER and runs it to "open" the login page.
+    std::env::set_var("BROWSER", curl_browser(scratch.path()));
+    std::env::remove_var("NO_BROWSER");
+    let name = format!("secure-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let proxy = Proxy::start(
+        json!([{"name": name, "url": format!("{}/mcp", fixture.base), "protocol": "http"}]),
+        json!({}),
+    );
+
+    // 1. The 401 starts the login automatically; the tool becomes callable.
+    let (all, _) = connect(&proxy.all_url()).await;
+    let tool = format!("{name}__whoami");
+    wait_for(
+        "the OAuth login and tool listing",
+        Duration::from_secs(60),
+        || async {
+            let tools = all.peer().list_all_tools().await.ok()?;
+            tools.iter().any(|t| t.name == tool.as_str()).then_some(())
+        },
+    )
+    .await;
+    let first = call(&all, &tool, json!({})).await;
+    assert_ne!(first.is_error, Some(true), "{first:?}");
+    assert!(text(&first).starts_with("authorized client "), "{first:?}");
+    let stats = fixture.stats().await;
+    assert_eq!(stats["registrations"], 1, "{stats}");
+    assert_eq!(stats["code_exchanges"], 1, "{stats}");
+    assert_eq!(
+        stats["resources"][0],
+        format!("{}/mcp", fixture.base),
+        "RFC 8707 resource must name the MCP endpoint: {stats}"
+    );
+
+    let (mcp, _) = connect(&proxy.mcp_url()).await;
+    let entry = server_entry(&mcp, &name).await;
+    assert_eq!(entry["oauth_status"]["state"], "authenticated", "{entry}");
+    assert!(
+        entry["oauth_status"]["token_expires_at"].is_string(),
+        "{entry}"
+    );
+    assert_eq!(entry["oauth_status"]["has_refresh_token"], true, "{entry}");
+    let issuer = entry["oauth_status"]["issuer"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Tokens live in the OS keyring, not in the data directory.
+    let stored = Keyring::get(&store::tokens_entry(&name, &issuer))
+        .unwrap()
+        .expect("tokens stored in the keyring");
+    let token: Value = serde_json::from_str(&stored).unwrap();
+    let access = token["token_response"]["access_token"].as_str().unwrap();
+    assert!(
+        files_containing(proxy.dir.path(), access).is_empty(),
+        "the access token reached a file"
+    );
+
+    // 2. The 4 s token is refreshed before it expires, without any login.
+    wait_for(
+        "a silent token refresh",
+        Duration::from_secs(20),
+        || async {
+            let stats = fixture.stats().await;
+            (stats["refreshes"].as_u64() >= Some(2)).then_some(())
+        },
+    )
+    .await;
+    let after = call(&all, &tool, json!({})).await;
+    assert_ne!(after.is_error, Some(true), "call after refresh: {after:?}");
+    let stats = fixture.stats().await;
+    assert_eq!(
+        stats["authorizations"], 1,
+        "refresh must not log in again: {stats}"
+    );
+
+    // 3. Revoked refresh token: the next refresh fails and the server needs a login.
+    reqwest::Client::new()
+        .post(format!("{}/admin/revoke-refresh-tokens", fixture.base))
+        .send()
+        .await
+        .unwrap();
+    let entry = wait_for(
+        "login_required and a dropped connection",
+        Duration::from_secs(20),
+        || async {
+            let entry = server_entry(&mcp, &name).await;
+            (entry["oauth_status"]["state"] == "login_required" && entry["status"] == "error")
+                .then_some(entry)
+        },
+    )
+    .await;
+    let message = entry["oauth_status"]["last_error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains("mcpproxy auth login --server"), "{entry}");
+    // The server's tools are gone while it waits for a login: calls are refused.
+    let refused = all
+        .peer()
+        .call_tool(rmcp::model::CallToolRequestParams::new(tool.clone()))
+        .await;
+    assert!(
+        refused.as_ref().map_or(true, |r| r.is_error == Some(true)),
+        "{refused:?}"
+    );
+    let failures = fixture.stats().await["refresh_failures"].as_u64().unwrap();
+    assert!(failures >= 1);
+    // No retry loop: observe for a few seconds that no further refresh is attempted.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let stats = fixture.stats().await;
+    assert_eq!(
+        stats["refresh_failures"].as_u64().unwrap(),
+        failures,
+        "{stats}"
+    );
+    assert_eq!(stats["authorizations"], 1, "no automatic re-login: {stats}");
+
+    let _ = store::forget_server(&SecretBackend::Keyring, &name).await;
+    drop(proxy);
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { activityQuery, emptyFilters, validateRange } from "./activity";
+import { duration, relativeTime, statusTone } from "./format";
+import { href, parseRoute } from "./router";
+
+describe("router", () => {
+  it("parses hashes and round-trips", () => {
+    expect(parseRoute("")).toEqual({ page: "servers" });
+    expect(parseRoute("#/nowhere")).toEqual({ page: "servers" });
+    expect(parseRoute("#/servers/my%20srv/tools")).toEqual({ page: "server", name: "my srv", tab: "tools" });
+    expect(parseRoute("#/servers/x/bogus")).toEqual({ page: "server", name: "x", tab: "config" });
+    expect(parseRoute("#/tools?q=create%20issue")).toEqual({ page: "tools", query: "create issue" });
+    for (const r of [
+      { page: "server", name: "a/b", tab: "logs" },
+      { page: "tools", query: "x y" },
+      { page: "activity" },
+    ] as const) {
+      expect(parseRoute(href(r))).toEqual(r);
+    }
+  });
+});
+
+describe("activity query", () => {
+  it("leaves out empty filters and converts times to UTC", () => {
+    const f = { ...emptyFilters(), server: " gh ", status: "error", since: "2026-01-05T10:00" };
+    const q = new URLSearchParams(activityQuery(f, 50, 100));
+    expect(q.get("server")).toBe("gh");
+    expect(q.get("status")).toBe("error");
+    expect(q.get("since")).toBe(new Date("2026-01-05T10:00").toISOString());
+    expect(q.has("tool")).toBe(false);
+    expect(q.get("limit")).toBe("50");
+    expect(q.get("offset")).toBe("100");
+  });
+
+  it("refuses a reversed range", () => {
+    expect(validateRange({ ...emptyFilters(), since: "2026-01-06T00:00", until: "2026-01-05T00:00" })).toMatch(/swap/);
+    expect(validateRange({ ...emptyFilters(), since: "2026-01-05T00:00" })).toBeNull();
+  });
+});
+
+describe("format", () => {
+  it("relative times and durations", () => {
+    const now = 1_000_000_000;
+    expect(relativeTime(now - 1000, now)).toBe("just now");
+    expect(relativeTime(now - 30_000, now)).toBe("30 s ago");
+    expect(relativeTime(now - 5 * 60_000, now)).toBe("5 min ago");
+    expect(relativeTime(now - 3 * 3_600_000, now)).toBe("3 h ago");
+    expect(duration(850)).toBe("850 ms");
+    expect(duration(1234)).toBe("1.2 s");
+    expect(duration(125_000)).toBe("2 min 5 s");
+    expect(duration(null)).toBe("");
+  });
+
+  it("status tones", () => {
+    expect(statusTone("ready")).toBe("ok");
+    expect(statusTone("error")).toBe("bad");
+    expect(statusTone("quarantined")).toBe("warn");
+    expect(statusTone("disabled")).toBe("muted");
+  });
+});
