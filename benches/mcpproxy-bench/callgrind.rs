@@ -84,9 +84,12 @@ async fn proxy_ir(bins: &Bins, calls: usize, work: &Path) -> anyhow::Result<u64>
     total_ir(&out)
 }
 
-/// Run the section (`calls` = the small run; the large run makes three times as many).
-pub async fn run(bins: &Bins, calls: usize, work: &Path) -> anyhow::Result<Report> {
+/// Run the section (`calls` = the small run; the large run makes three times as many). The
+/// callgrind files stay in `out` for `callgrind_annotate`.
+pub async fn run(bins: &Bins, calls: usize, out: &Path) -> anyhow::Result<Report> {
     let valgrind = valgrind_version()?;
+    std::fs::create_dir_all(out)?;
+    let work = out;
     let (small, large) = (calls, calls * 3);
     let hot_small = hotpath_ir(small, work)?;
     let hot_large = hotpath_ir(large, work)?;

@@ -52,13 +52,48 @@ pub async fn connect_stdio(program: &Path, args: &[&str]) -> anyhow::Result<Sess
         .map_err(|e| anyhow::anyhow!("connect to {}: {e}", program.display()))
 }
 
-/// `n` HTTP sessions with `url`.
-pub async fn connect_many(url: &str, n: usize) -> anyhow::Result<Vec<Session>> {
+/// Initialize a session over the legacy HTTP+SSE transport (`GET url` event stream), with
+/// mcpproxy's own legacy client (rmcp no longer ships one).
+pub async fn connect_legacy_sse(url: &str) -> anyhow::Result<Session> {
+    let config = mcpproxy::upstream::sse::SseClientConfig {
+        url: url.to_string(),
+        headers: Default::default(),
+        connect_timeout: Duration::from_secs(10),
+    };
+    let transport = mcpproxy::upstream::sse::connect(reqwest::Client::new(), config)
+        .await
+        .map_err(|e| anyhow::anyhow!("connect to {url}: {e}"))?;
+    BenchClient
+        .serve(transport)
+        .await
+        .map_err(|e| anyhow::anyhow!("initialize with {url}: {e}"))
+}
+
+/// Streamable HTTP, or the legacy HTTP+SSE transport when `legacy_sse`.
+pub async fn connect_url(url: &str, legacy_sse: bool) -> anyhow::Result<Session> {
+    if legacy_sse {
+        connect_legacy_sse(url).await
+    } else {
+        connect_http(url).await
+    }
+}
+
+/// `n` sessions with `url` (see [`connect_url`]).
+pub async fn connect_many_with(
+    url: &str,
+    n: usize,
+    legacy_sse: bool,
+) -> anyhow::Result<Vec<Session>> {
     let mut sessions = Vec::with_capacity(n);
     for _ in 0..n {
-        sessions.push(connect_http(url).await?);
+        sessions.push(connect_url(url, legacy_sse).await?);
     }
     Ok(sessions)
+}
+
+/// `n` Streamable HTTP sessions with `url`.
+pub async fn connect_many(url: &str, n: usize) -> anyhow::Result<Vec<Session>> {
+    connect_many_with(url, n, false).await
 }
 
 /// A `tools/call` and the text its result must carry.

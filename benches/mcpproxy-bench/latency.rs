@@ -205,12 +205,13 @@ async fn start_peer(
 ) -> anyhow::Result<Target> {
     let process = peers::start(peer, dir, upstream, work)?;
     let url = process.url.clone();
+    let legacy = process.legacy_sse;
     let ready = client::wait_for(
         &format!("{peer} to serve the fixture's echo"),
         Duration::from_secs(90),
         Duration::from_millis(200),
         || async {
-            let session = client::connect_http(&url).await.ok()?;
+            let session = client::connect_url(&url, legacy).await.ok()?;
             let tools = session.peer().list_all_tools().await.ok()?;
             tools
                 .iter()
@@ -222,7 +223,7 @@ async fn start_peer(
     let tool =
         ready.map_err(|e| anyhow::anyhow!("{e} (log: {})", peers::log_tail(work, peer, &url)))?;
     let call = Call::echo(&tool, MESSAGE);
-    let sessions = client::connect_many(&url, sessions).await?;
+    let sessions = client::connect_many_with(&url, sessions, legacy).await?;
     client::call_once(sessions[0].peer(), &call)
         .await
         .map_err(|e| anyhow::anyhow!("first call failed: {e}"))?;

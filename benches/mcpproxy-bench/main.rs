@@ -203,7 +203,7 @@ async fn run(p: &Plan) -> anyhow::Result<report::Report> {
     section!(
         "callgrind",
         callgrind,
-        callgrind::run(&bins, p.callgrind_calls, work.path())
+        callgrind::run(&bins, p.callgrind_calls, &p.out)
     );
     report.machine.load_after = machine::load();
     Ok(report)

@@ -17,8 +17,10 @@ pub enum Upstream {
 /// A running peer proxy; stopped on drop.
 pub struct PeerProcess {
     child: Child,
-    /// Its Streamable HTTP endpoint.
+    /// Its MCP endpoint.
     pub url: String,
+    /// The endpoint speaks the legacy HTTP+SSE transport (`GET` event stream + `POST`).
+    pub legacy_sse: bool,
 }
 
 impl Drop for PeerProcess {
@@ -40,6 +42,8 @@ pub fn start(
 ) -> anyhow::Result<PeerProcess> {
     let port = free_port()?;
     let url = format!("http://127.0.0.1:{port}/mcp");
+    // mcp-hub 4.2.1 serves the legacy HTTP+SSE transport at /mcp (GET stream + POST /messages).
+    let legacy_sse = peer == "mcp-hub";
     let mut command = match peer {
         "mcp-proxy" => {
             let bin = installed(peers_dir.join("mcp-proxy/bin/mcp-proxy"))?;
@@ -106,7 +110,11 @@ pub fn start(
         .stderr(log)
         .spawn()
         .map_err(|e| anyhow::anyhow!("{peer}: cannot start: {e}"))?;
-    Ok(PeerProcess { child, url })
+    Ok(PeerProcess {
+        child,
+        url,
+        legacy_sse,
+    })
 }
 
 fn installed(path: PathBuf) -> anyhow::Result<PathBuf> {
