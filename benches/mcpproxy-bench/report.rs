@@ -262,7 +262,7 @@ impl Report {
             row(
                 &mut o,
                 &[
-                    format!("processes under the proxy / their RSS (MiB)"),
+                    "processes under the proxy / their RSS (MiB)".to_string(),
                     format!("{} / {}", mem.many_children, mib(mem.many_children_rss_kib)),
                 ],
             );

@@ -47,7 +47,10 @@ pub struct Report {
     pub recall: recall::RecallReport,
 }
 
-fn docs(n: usize) -> (Vec<ToolDoc>, Vec<(String, Arc<Vec<Tool>>)>) {
+/// Tools grouped by server, as `CatalogSnapshot::build` takes them.
+type Servers = Vec<(String, Arc<Vec<Tool>>)>;
+
+fn docs(n: usize) -> (Vec<ToolDoc>, Servers) {
     let mut servers: Vec<(String, Vec<Tool>)> = Vec::new();
     let mut docs = Vec::with_capacity(n);
     for (server, tool) in synthetic::tools(n) {

@@ -104,7 +104,7 @@ pub fn evaluate(data: &Dataset) -> RecallReport {
             let hits = snapshot.search(&q.query, 10);
             let rank = hits
                 .iter()
-                .position(|(hit, _)| q.relevant.iter().any(|r| *r == hit.key))
+                .position(|(hit, _)| q.relevant.contains(&hit.key))
                 .map(|i| i + 1);
             QueryOutcome {
                 query: q.query.clone(),
