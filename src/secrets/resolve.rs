@@ -146,12 +146,20 @@ pub fn resolve_server(server: &ServerConfig) -> Result<ResolvedServer, ResolveEr
 pub fn resolved_secret_values(original: &ServerConfig, resolved: &ResolvedServer) -> Vec<String> {
     let mut values = Vec::new();
     for (k, v) in &resolved.env {
-        if original.env.get(k).is_some_and(|o| !references(o).is_empty()) {
+        if original
+            .env
+            .get(k)
+            .is_some_and(|o| !references(o).is_empty())
+        {
             values.push(v.clone());
         }
     }
     for (k, v) in &resolved.headers {
-        if original.headers.get(k).is_some_and(|o| !references(o).is_empty()) {
+        if original
+            .headers
+            .get(k)
+            .is_some_and(|o| !references(o).is_empty())
+        {
             values.push(v.clone());
             if let Some((_, token)) = v.split_once(' ') {
                 values.push(token.trim().to_string());
@@ -170,18 +178,32 @@ mod tests {
     fn finds_and_substitutes_embedded_references() {
         assert_eq!(
             references("Bearer ${keyring:gh} and ${env:HOME}"),
-            vec![Reference::Keyring("gh".into()), Reference::Env("HOME".into())]
+            vec![
+                Reference::Keyring("gh".into()),
+                Reference::Env("HOME".into())
+            ]
         );
         let mut lookup = |r: &Reference| match r {
             Reference::Keyring(n) => Ok(format!("<{n}>")),
             Reference::Env(n) => Err(ResolveError::MissingEnv(n.clone())),
         };
-        assert_eq!(substitute("Bearer ${keyring:gh}!", &mut lookup).unwrap(), "Bearer <gh>!");
-        assert_eq!(substitute("${other:x} stays", &mut lookup).unwrap(), "${other:x} stays");
-        let err = substitute("${env:NOPE}", &mut lookup).unwrap_err().to_string();
+        assert_eq!(
+            substitute("Bearer ${keyring:gh}!", &mut lookup).unwrap(),
+            "Bearer <gh>!"
+        );
+        assert_eq!(
+            substitute("${other:x} stays", &mut lookup).unwrap(),
+            "${other:x} stays"
+        );
+        let err = substitute("${env:NOPE}", &mut lookup)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("NOPE"));
         assert_eq!(substitute("no refs", &mut lookup).unwrap(), "no refs");
-        assert_eq!(substitute("${unterminated", &mut lookup).unwrap(), "${unterminated");
+        assert_eq!(
+            substitute("${unterminated", &mut lookup).unwrap(),
+            "${unterminated"
+        );
     }
 
     #[test]
@@ -191,7 +213,9 @@ mod tests {
         server.env.insert("P".into(), "${env:PATH}".into());
         let resolved = resolve_server(&server).unwrap();
         assert_eq!(resolved.env[0].1, std::env::var("PATH").unwrap());
-        server.env.insert("Q".into(), "${env:MCPPROXY_TEST_SURELY_UNSET}".into());
+        server
+            .env
+            .insert("Q".into(), "${env:MCPPROXY_TEST_SURELY_UNSET}".into());
         let err = resolve_server(&server).unwrap_err().to_string();
         assert!(err.contains("MCPPROXY_TEST_SURELY_UNSET"), "{err}");
     }
