@@ -94,13 +94,17 @@ pub async fn call_upstream(
         duration_ms,
     });
     core.events.publish(CoreEvent::ToolCall(event));
-    let known_secrets = core
+    // Every secret the core knows (any server's literals and resolved references): a tool
+    // may echo another server's credentials too.
+    let mut known_secrets: Vec<String> = core
         .config()
         .mcp_servers
         .iter()
-        .find(|s| s.name == tool.server)
-        .map(crate::secrets::mask::secret_values)
-        .unwrap_or_default();
+        .flat_map(crate::secrets::mask::secret_values)
+        .chain(core.upstreams.all().iter().flat_map(|u| u.log.secrets()))
+        .collect();
+    known_secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    known_secrets.dedup();
     let record = crate::store::recording::call_record(crate::store::recording::FinishedCall {
         source: match source {
             CallSource::Mcp => "mcp",
