@@ -34,22 +34,24 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets -- -D warnings
 
-echo "== cargo test"
-test_cmd=(cargo test --all-targets -- --test-threads="${MCPPROXY_TEST_THREADS:-4}")
-if command -v dbus-run-session >/dev/null 2>&1 && command -v gnome-keyring-daemon >/dev/null 2>&1; then
-  # A private session bus with an unlocked gnome-keyring, so keyring tests use a real
-  # Secret Service (and never the developer's own keyring).
-  XDG_DATA_HOME="$(mktemp -d)"
-  export XDG_DATA_HOME
-  dbus-run-session -- sh -c 'echo -n ci-keyring-pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec "$@"' sh "${test_cmd[@]}"
-else
-  echo "no dbus-run-session/gnome-keyring: keyring tests skip (install gnome-keyring dbus to run them)" >&2
-  "${test_cmd[@]}"
-fi
+# Tests that touch the OS keyring run in a private session bus with an unlocked gnome-keyring,
+# so they use a real Secret Service (and never the developer's own keyring).
+in_keyring_session() {
+  if command -v dbus-run-session >/dev/null 2>&1 && command -v gnome-keyring-daemon >/dev/null 2>&1; then
+    XDG_DATA_HOME="$(mktemp -d)" dbus-run-session -- sh -c \
+      'echo -n ci-keyring-pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec "$@"' sh "$@"
+  else
+    echo "no dbus-run-session/gnome-keyring: keyring tests skip (install gnome-keyring dbus to run them)" >&2
+    "$@"
+  fi
+}
 
 echo "== web UI browser tests (headless Chromium against mcpproxy serve)"
 cargo build --bin mcpproxy --example fixture_server
-(cd ui && npm run e2e)
+(cd ui && in_keyring_session npm run e2e)
+
+echo "== cargo test"
+in_keyring_session cargo test --all-targets -- --test-threads="${MCPPROXY_TEST_THREADS:-4}"
 
 # The desktop app (feature `desktop`); skipped with a note when GTK/WebKit/Xvfb are missing.
 bash scripts/test-desktop.sh

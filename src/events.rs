@@ -19,6 +19,11 @@ pub enum CoreEvent {
     },
     /// The config file was written by the core.
     ConfigSaved,
+    /// A keyring secret was set or deleted (the name only).
+    SecretsChanged {
+        /// Secret name.
+        name: String,
+    },
     /// An external edit of the config file was applied.
     ConfigReloaded,
     /// An external edit of the config file was invalid; the running config was kept.

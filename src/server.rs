@@ -45,6 +45,13 @@ pub async fn run(
     let shutdown = CancellationToken::new();
     let router = app(core.clone(), &shutdown);
     let server_token = shutdown.clone();
+    // Responses are written in several small pieces (SSE events); without TCP_NODELAY, Nagle
+    // holds the later pieces until the client's delayed ACK (~40 ms on Linux).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(%err, "cannot set TCP_NODELAY");
+        }
+    });
     let server = axum::serve(listener, router)
         .with_graceful_shutdown(async move { server_token.cancelled().await });
     let server = tokio::spawn(async move { server.await });

@@ -74,6 +74,7 @@ pub fn to_sse(core: &Core, core_event: &CoreEvent) -> Option<Event> {
             "oauth.failed",
             json!({"server": name, "message": message, "login_required": login_required}),
         ),
+        CoreEvent::SecretsChanged { name } => event("secrets.changed", json!({"name": name})),
         CoreEvent::ToolCall(call) => {
             let name = if call.finished.is_some() {
                 "tool_call.finished"

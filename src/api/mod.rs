@@ -8,6 +8,7 @@ pub mod envelope;
 pub mod events;
 pub mod openapi;
 pub mod request_id;
+pub mod secrets;
 pub mod security;
 pub mod servers;
 pub mod system;
@@ -64,6 +65,9 @@ fn protected_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(security::login))
         .routes(routes!(security::logout))
         .routes(routes!(security::docker_status))
+        .routes(routes!(secrets::list_secrets, secrets::set_secret))
+        .routes(routes!(secrets::delete_secret))
+        .routes(routes!(secrets::config_to_secret))
 }
 
 /// Endpoints without authentication (relative to [`API_PREFIX`]); they reveal nothing.

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod client;
 pub mod output;
+pub mod secrets;
 pub mod serve;
 pub mod tools;
 pub mod upstream;
@@ -46,6 +47,9 @@ pub enum Command {
     /// The activity log: tool calls, quarantine and approval decisions, config changes.
     #[command(subcommand)]
     Activity(activity::ActivityCommand),
+    /// OS keyring secrets referenced as `${keyring:NAME}` in env, headers, args and oauth.
+    #[command(subcommand)]
+    Secrets(secrets::SecretsCommand),
     /// OAuth for upstream servers: login, status, logout (talks to the running core).
     Auth(auth::AuthArgs),
 }
@@ -91,6 +95,7 @@ fn run_client(
             }
             Command::Status => tools::status(&api, format).await,
             Command::Activity(cmd) => activity::run(&api, cmd, format).await,
+            Command::Secrets(cmd) => secrets::run(&api, cmd, format).await,
             Command::Serve(_) | Command::Auth(_) => unreachable!("handled by run"),
         }
     });

@@ -22,16 +22,24 @@ pub fn error_result(message: impl Into<String>) -> CallToolResult {
 
 /// Check `args` against the tool's input schema; `Err` lists every problem with its path.
 pub fn validate_arguments(tool: &CatalogTool, args: &JsonObject) -> Result<(), String> {
-    let schema = serde_json::Value::Object((*tool.tool.input_schema).clone());
-    let validator = match jsonschema::validator_for(&schema) {
-        Ok(v) => v,
-        Err(err) => {
-            // A broken upstream schema must not block calls; the upstream validates itself.
-            tracing::debug!(tool = %tool.key, %err, "upstream input schema does not compile");
-            return Ok(());
+    let validator = tool.validator.get_or_compile(|| {
+        let schema = serde_json::Value::Object((*tool.tool.input_schema).clone());
+        match jsonschema::validator_for(&schema) {
+            Ok(v) => Some(v),
+            Err(err) => {
+                // A broken upstream schema must not block calls; the upstream validates itself.
+                tracing::debug!(tool = %tool.key, %err, "upstream input schema does not compile");
+                None
+            }
         }
+    });
+    let Some(validator) = validator else {
+        return Ok(());
     };
     let instance = serde_json::Value::Object(args.clone());
+    if validator.is_valid(&instance) {
+        return Ok(());
+    }
     let problems: Vec<String> = validator
         .iter_errors(&instance)
         .map(|e| {
@@ -86,13 +94,17 @@ pub async fn call_upstream(
         duration_ms,
     });
     core.events.publish(CoreEvent::ToolCall(event));
-    let known_secrets = core
+    // Every secret the core knows (any server's literals and resolved references): a tool
+    // may echo another server's credentials too.
+    let mut known_secrets: Vec<String> = core
         .config()
         .mcp_servers
         .iter()
-        .find(|s| s.name == tool.server)
-        .map(crate::secrets::mask::secret_values)
-        .unwrap_or_default();
+        .flat_map(crate::secrets::mask::secret_values)
+        .chain(core.upstreams.all().iter().flat_map(|u| u.log.secrets()))
+        .collect();
+    known_secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    known_secrets.dedup();
     let record = crate::store::recording::call_record(crate::store::recording::FinishedCall {
         source: match source {
             CallSource::Mcp => "mcp",
@@ -226,5 +238,64 @@ fn describe_error(server: &str, err: &ServiceError) -> String {
         ),
         ServiceError::McpError(data) => format!("server `{server}` returned an error: {}", data.message),
         other => format!("calling server `{server}` failed: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::CatalogSnapshot;
+    use rmcp::model::Tool;
+    use std::sync::Arc;
+
+    fn snapshot(schema: serde_json::Value) -> CatalogSnapshot {
+        let serde_json::Value::Object(schema) = schema else {
+            panic!("object")
+        };
+        CatalogSnapshot::build(&[(
+            "fx".to_string(),
+            Arc::new(vec![Tool::new("echo", "Echo.", schema)]),
+        )])
+    }
+
+    fn args(value: serde_json::Value) -> JsonObject {
+        match value {
+            serde_json::Value::Object(map) => map,
+            _ => panic!("object"),
+        }
+    }
+
+    #[test]
+    fn arguments_are_checked_against_the_schema_compiled_once() {
+        let snap = snapshot(serde_json::json!({
+            "type": "object",
+            "properties": {"message": {"type": "string"}},
+            "required": ["message"]
+        }));
+        let tool = snap.by_key("fx:echo").unwrap();
+        assert!(validate_arguments(tool, &args(serde_json::json!({"message": "hi"}))).is_ok());
+        let first = tool.validator.get_or_compile(|| panic!("compiled twice"));
+        let err = validate_arguments(tool, &args(serde_json::json!({"message": 3}))).unwrap_err();
+        assert!(err.contains("/message"), "{err}");
+        let err = validate_arguments(tool, &args(serde_json::json!({}))).unwrap_err();
+        assert!(err.contains("message"), "{err}");
+        // Clones (e.g. the snapshot's copies) share the compiled validator.
+        let again = tool
+            .clone()
+            .validator
+            .get_or_compile(|| panic!("compiled twice"));
+        assert!(Arc::ptr_eq(&first.unwrap(), &again.unwrap()));
+    }
+
+    #[test]
+    fn a_schema_that_does_not_compile_lets_calls_through() {
+        let snap =
+            snapshot(serde_json::json!({"type": "object", "properties": {"x": {"type": 12}}}));
+        let tool = snap.by_key("fx:echo").unwrap();
+        assert!(validate_arguments(tool, &args(serde_json::json!({"x": 1}))).is_ok());
+        assert!(tool
+            .validator
+            .get_or_compile(|| panic!("compiled twice"))
+            .is_none());
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod keyring;
 pub mod mask;
+pub mod ops;
 pub mod resolve;
 
 pub use mask::{

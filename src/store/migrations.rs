@@ -47,6 +47,11 @@ const MIGRATIONS: &[&str] = &[
         server TEXT PRIMARY KEY,
         taken_ms INTEGER NOT NULL
     );",
+    // 3: names (never values) of keyring secrets set through MCPProxy.
+    "CREATE TABLE secret_names (
+        name TEXT PRIMARY KEY,
+        created_ms INTEGER NOT NULL
+    );",
 ];
 
 /// Bring `conn` to the newest schema.

@@ -142,6 +142,39 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
+    /// Remember that a keyring secret named `name` was set through MCPProxy (name only).
+    pub fn add_secret_name(&self, name: &str) -> Result<(), StoreError> {
+        self.lock()
+            .execute(
+                "INSERT OR IGNORE INTO secret_names (name, created_ms) VALUES (?1, ?2)",
+                rusqlite::params![name, now_ms()],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+
+    /// Forget a secret name.
+    pub fn remove_secret_name(&self, name: &str) -> Result<(), StoreError> {
+        self.lock()
+            .execute("DELETE FROM secret_names WHERE name = ?1", [name])
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+
+    /// Names of secrets set through MCPProxy.
+    pub fn secret_names(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached("SELECT name FROM secret_names ORDER BY name")
+            .map_err(|e| self.error(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.error(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.error(e));
+        rows
+    }
+
     /// Store a read-cache entry.
     pub fn cache_put(&self, key: &str, tool: &str, text: &str) -> Result<(), StoreError> {
         self.lock()

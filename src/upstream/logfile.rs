@@ -67,6 +67,15 @@ impl ServerLog {
         self.inner.lock().unwrap_or_else(|e| e.into_inner()).secrets = values;
     }
 
+    /// The secret values this log scrubs (configured literals and resolved references).
+    pub fn secrets(&self) -> Vec<String> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .secrets
+            .clone()
+    }
+
     fn write(&self, source: &str, line: &str) {
         let stamp = humantime::format_rfc3339_millis(std::time::SystemTime::now());
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());

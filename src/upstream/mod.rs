@@ -238,8 +238,15 @@ impl UpstreamManager {
                 client::UpstreamClient::new(&name, signals.clone(), progress.clone(), log.clone())
             })
         };
+        let to_resolve = config.clone();
+        let resolved = tokio::task::spawn_blocking(move || {
+            crate::secrets::resolve::resolve_server(&to_resolve)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
         let conn = connect::connect(
-            ResolvedServer::plain(config),
+            resolved,
             handler,
             self.ctx.http.clone(),
             log.clone(),

@@ -54,6 +54,30 @@ enum ReadyOutcome {
     Dropped(String),
 }
 
+/// Resolve `${keyring:…}`/`${env:…}` references for this attempt (so a secret set later is
+/// picked up on the next try) and teach the log to scrub the resolved values.
+async fn resolve_references(
+    upstream: &Arc<Upstream>,
+    server: &ResolvedServer,
+) -> Result<ResolvedServer, String> {
+    let config = server.config.clone();
+    if crate::secrets::resolve::server_references(&config).is_empty() {
+        return Ok(server.clone());
+    }
+    let resolved =
+        tokio::task::spawn_blocking(move || crate::secrets::resolve::resolve_server(&config))
+            .await
+            .map_err(|e| format!("resolving secrets failed: {e}"))?
+            .map_err(|e| e.to_string())?;
+    let mut secrets = crate::secrets::secret_values(&server.config);
+    secrets.extend(crate::secrets::resolve::resolved_secret_values(
+        &server.config,
+        &resolved,
+    ));
+    upstream.log.set_secrets(secrets);
+    Ok(resolved)
+}
+
 /// Run until `upstream.cancel` fires. Never returns early on errors.
 pub async fn run(upstream: Arc<Upstream>, server: ResolvedServer) {
     let mut failures: u32 = 0;
@@ -95,15 +119,19 @@ pub async fn run(upstream: Arc<Upstream>, server: ResolvedServer) {
             })
         };
         let attempt = tokio::select! {
-            result = connect::connect(
-                server.clone(),
+            result = async {
+                let resolved = resolve_references(&upstream, &server).await?;
+                connect::connect(
+                resolved,
                 make_handler.clone(),
                 upstream.ctx.http.clone(),
                 upstream.log.clone(),
                 upstream.ctx.shim.clone(),
                 upstream.isolation.clone(),
                 auth.clone(),
-            ) => result,
+                )
+                .await
+            } => result,
             _ = upstream.cancel.cancelled() => break,
         };
         drop(make_handler);
