@@ -13,6 +13,7 @@ pkg-config --exists webkit2gtk-4.1 2>/dev/null || missing+=(libwebkit2gtk-4.1-de
 pkg-config --exists ayatana-appindicator3-0.1 2>/dev/null || missing+=(libayatana-appindicator3-dev)
 command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb)
 command -v dbus-run-session >/dev/null 2>&1 || missing+=(dbus)
+command -v gnome-keyring-daemon >/dev/null 2>&1 || missing+=(gnome-keyring)
 command -v WebKitWebDriver >/dev/null 2>&1 || missing+=(webkit2gtk-driver)
 command -v tauri-driver >/dev/null 2>&1 || [ -x "$HOME/.cargo/bin/tauri-driver" ] || missing+=("tauri-driver (cargo install tauri-driver --locked)")
 if [ ${#missing[@]} -gt 0 ]; then
@@ -27,6 +28,11 @@ fi
 echo "== cargo clippy --features desktop"
 cargo clippy --features desktop --all-targets -- -D warnings
 
-echo "== desktop app tests (xvfb + dbus)"
-dbus-run-session -- xvfb-run -a -s "-screen 0 1280x900x24" \
+echo "== desktop app tests (xvfb + dbus + a throwaway gnome-keyring)"
+# A private session bus with an unlocked gnome-keyring (never the developer's own keyring):
+# the editor's convert-to-secret stores into it.
+XDG_DATA_HOME="$(mktemp -d)"
+export XDG_DATA_HOME
+dbus-run-session -- sh -c 'echo -n desktop-test-pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec "$@"' sh \
+  xvfb-run -a -s "-screen 0 1280x900x24" \
   cargo test --features desktop --test tray_webdriver -- --test-threads=1

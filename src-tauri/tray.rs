@@ -138,14 +138,9 @@ async fn perform(app: &AppHandle, shell: &Shell, action: Action) -> Result<(), S
             app.exit(0);
         }
         Action::EditHeadersEnv(server) => windows::open_editor(app, shell, server)?,
-        Action::Login(server) => {
-            return Err(format!(
-                "OAuth login of `{server}` is not available in this build"
-            ))
-        }
         _ => {
             let core = shell.core().ok_or("the core is not running")?;
-            action.apply(&core).await.map_err(|e| e.to_string())?;
+            action.apply(&core).await?;
         }
     }
     Ok(())

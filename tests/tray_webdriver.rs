@@ -18,6 +18,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(60);
+/// Keyring entry the test creates (in the throwaway Secret Service of the test session).
+const SECRET_NAME: &str = "tray_e2e_x_tray_test";
 
 fn tray_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_mcpproxy-tray"))
@@ -174,16 +176,11 @@ async fn editor_window_shows_the_servers_config_page_from_the_in_process_core() 
     client.close().await.unwrap();
 }
 
-/// Add a header in the editor window; the config file and the upstream see it.
+/// Add a header in the editor window, then convert it to a keyring secret; the config file
+/// and the upstream see each step. Needs a Secret Service (scripts/test-desktop.sh starts
+/// gnome-keyring in the test's D-Bus session).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn header_added_in_the_editor_reaches_config_and_upstream() {
-    if !Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("ui/index.html")
-        .exists()
-    {
-        eprintln!("SKIPPED: the web UI (ui/) is not in this tree; the editor window has no cards to drive");
-        return;
-    }
+async fn header_added_and_converted_to_a_secret_in_the_editor_reaches_config_and_upstream() {
     let fixture = HttpFixture::start("hx");
     let (_dir, config_path, listen) = config_with_fixture(&fixture);
     let driver = Driver::start().await;
@@ -250,19 +247,73 @@ async fn header_added_in_the_editor_reaches_config_and_upstream() {
         .then_some(())
     })
     .await;
-    // The server reconnects with the new header; a fresh client per attempt via /mcp/all.
+    upstream_sees(&listen, "from-the-tray").await;
+    save_screenshot(&client, "editor-header-added.png").await;
+
+    // Convert it to a keyring secret: the config keeps only the reference, the upstream still
+    // gets the value.
+    let row = format!(r#"{card} li[data-key="X-Tray-Test"]"#);
+    client
+        .find(Locator::Css(&format!(
+            r#"{row} button[aria-label="Convert X-Tray-Test to secret"]"#
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let secret_name = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(r#"#convert-form input[name="secret_name"]"#))
+        .await
+        .expect("the convert-to-secret dialog");
+    secret_name.clear().await.unwrap();
+    secret_name.send_keys(SECRET_NAME).await.unwrap();
+    client
+        .find(Locator::Css(
+            r#"button[type="submit"][form="convert-form"]"#,
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(&format!(
+            r#"{row} [data-kind="keyring"][data-secret="{SECRET_NAME}"]"#
+        )))
+        .await
+        .expect("the keyring chip in place of the value");
+    let reference = format!("${{keyring:{SECRET_NAME}}}");
+    wait_for("the reference in the config file", WAIT, || async {
+        (read_config(&config_path)["mcpServers"][0]["headers"]["X-Tray-Test"] == json!(reference))
+            .then_some(())
+    })
+    .await;
+    assert!(
+        !std::fs::read_to_string(&config_path)
+            .unwrap()
+            .contains("from-the-tray"),
+        "the secret value is still in the config file"
+    );
+    upstream_sees(&listen, "from-the-tray").await;
+    save_screenshot(&client, "editor-header-secret.png").await;
+    client.close().await.unwrap();
+}
+
+/// Wait until the upstream `hx` receives `X-Tray-Test: expected` (it reconnects after each
+/// change; a fresh client per attempt via /mcp/all).
+async fn upstream_sees(listen: &str, expected: &str) {
     wait_for("the upstream to receive the header", WAIT, || async {
         let (mcp, _) = connect(&format!("http://{listen}/mcp/all")).await;
         let params = CallToolRequestParams::new("hx__get_header")
             .with_arguments(obj(json!({"name": "x-tray-test"})));
         let result = mcp.peer().call_tool(params).await;
         let _ = mcp.cancel().await;
-        result
-            .ok()
-            .filter(|r| text(r) == "from-the-tray")
-            .map(|_| ())
+        result.ok().filter(|r| text(r) == expected).map(|_| ())
     })
     .await;
-    save_screenshot(&client, "editor-header-added.png").await;
-    client.close().await.unwrap();
 }

@@ -1,6 +1,6 @@
 //! What a tray menu item does, its menu id, and the actions carried out on the core.
 
-use crate::core::{ChangeError, Core};
+use crate::core::Core;
 use crate::manage::ops;
 
 /// A tray menu action. Server names contain no `:` (config rule), so ids are unambiguous.
@@ -101,9 +101,17 @@ impl Action {
         })
     }
 
-    /// Carry out a server action on the core (the same operations as the REST API). `Ok(false)` for actions the core does not
-    /// handle (windows, folders, lifecycle): the shell does those.
-    pub async fn apply(&self, core: &Core) -> Result<bool, ChangeError> {
+    /// Carry out a server action on the core (the same operations as the REST API); the
+    /// error says why it failed. `Ok(false)` for actions the core does not handle (windows,
+    /// folders, lifecycle): the shell does those.
+    pub async fn apply(&self, core: &Core) -> Result<bool, String> {
+        self.apply_core(core).await.map_err(|err| err.to_string())
+    }
+
+    async fn apply_core(
+        &self,
+        core: &Core,
+    ) -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
         match self {
             Action::Enable(name) => {
                 ops::set_enabled(core, name, true).await?;
@@ -119,6 +127,10 @@ impl Action {
             }
             Action::ApproveTools(name) => {
                 crate::quarantine::approve_tools(core, name, None, "tray").await?;
+            }
+            Action::Login(name) => {
+                // Opens the authorization page in the browser; the outcome arrives as events.
+                core.oauth_login(name).await?;
             }
             _ => return Ok(false),
         }

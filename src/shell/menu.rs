@@ -3,6 +3,7 @@
 use super::actions::Action;
 use super::lifecycle::Phase;
 use super::view::{ServerView, View};
+use crate::upstream::oauth::OAuthState;
 use crate::upstream::state::ConnectionState;
 
 /// Longest error text shown in a menu line.
@@ -195,12 +196,16 @@ fn server_submenu(server: &ServerView) -> Entry {
             ),
         ));
     }
-    if server.uses_oauth {
-        // The OAuth login flow is not part of this build yet: shown, but not clickable.
-        entries.push(disabled(
+    match server.oauth {
+        Some(OAuthState::LoginRequired) => entries.push(item(
             Action::Login(name.clone()),
-            "Log in… (OAuth login not available in this build)",
-        ));
+            "Log in… (login required)",
+        )),
+        Some(OAuthState::LoginInProgress) => entries.push(disabled(
+            Action::Login(name.clone()),
+            "Login in progress (finish it in the browser)",
+        )),
+        _ => {}
     }
     entries.push(item(
         Action::EditHeadersEnv(name.clone()),
@@ -259,7 +264,7 @@ mod tests {
             },
             blocked_tools: 0,
             last_error: None,
-            uses_oauth: false,
+            oauth: None,
         }
     }
 
@@ -284,6 +289,18 @@ mod tests {
                 Entry::Separator => false,
             })
             .unwrap_or_else(|| panic!("no entry starting with {label_start:?} in {entries:#?}"))
+    }
+
+    fn labels_of(entries: &[Entry]) -> Vec<&str> {
+        entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Info(l) | Entry::Item { label: l, .. } | Entry::Submenu { label: l, .. } => {
+                    Some(l.as_str())
+                }
+                Entry::Separator => None,
+            })
+            .collect()
     }
 
     fn sub(entry: &Entry) -> &[Entry] {
@@ -361,18 +378,31 @@ mod tests {
     }
 
     #[test]
-    fn changed_tools_and_oauth_appear() {
+    fn changed_tools_and_login_required_appear() {
         let mut s = server("gh", ConnectionState::Ready);
         s.blocked_tools = 2;
-        s.uses_oauth = true;
+        s.oauth = Some(OAuthState::LoginRequired);
         let view = running(vec![s]);
         let menu = build(&view);
         let gh = sub(find(&menu, "⚠ gh"));
         find(gh, "Approve 2 changed tools");
-        assert!(matches!(
+        assert_eq!(
             find(gh, "Log in…"),
+            &item(Action::Login("gh".into()), "Log in… (login required)")
+        );
+        let mut s = server("gh", ConnectionState::Connecting);
+        s.oauth = Some(OAuthState::LoginInProgress);
+        let waiting = build(&running(vec![s]));
+        assert!(matches!(
+            find(sub(find(&waiting, "gh")), "Login in progress"),
             Entry::Item { enabled: false, .. }
         ));
+        let mut s = server("gh", ConnectionState::Ready);
+        s.oauth = Some(OAuthState::Authenticated);
+        let fine = build(&running(vec![s]));
+        assert!(!labels_of(sub(find(&fine, "gh")))
+            .iter()
+            .any(|l| l.contains("Log")));
         let quarantine = sub(find(&menu, "Quarantine (1)"));
         find(quarantine, "Approve 2 changed tools of gh");
         assert_eq!(

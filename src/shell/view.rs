@@ -3,6 +3,7 @@
 use super::lifecycle::Phase;
 use crate::catalog::approval::ToolStatus;
 use crate::core::Core;
+use crate::upstream::oauth::OAuthState;
 use crate::upstream::state::ConnectionState;
 
 /// One upstream server as the tray shows it.
@@ -22,14 +23,23 @@ pub struct ServerView {
     pub blocked_tools: usize,
     /// Last connection error (free of secret values).
     pub last_error: Option<String>,
-    /// The server has an `oauth` section.
-    pub uses_oauth: bool,
+    /// OAuth state, for servers that use OAuth.
+    pub oauth: Option<OAuthState>,
 }
 
 impl ServerView {
-    /// The server needs the user: it failed, is quarantined or has tools to approve.
+    /// The user must log in (OAuth) before the server can be used.
+    pub fn login_required(&self) -> bool {
+        self.oauth == Some(OAuthState::LoginRequired)
+    }
+
+    /// The server needs the user: it failed, needs a login, is quarantined or has tools
+    /// to approve.
     pub fn needs_attention(&self) -> bool {
-        self.state == ConnectionState::Error || self.quarantined || self.blocked_tools > 0
+        self.state == ConnectionState::Error
+            || self.login_required()
+            || self.quarantined
+            || self.blocked_tools > 0
     }
 }
 
@@ -86,7 +96,7 @@ impl View {
                         })
                         .count(),
                     last_error: status.and_then(|s| s.last_error),
-                    uses_oauth: server.oauth.is_some(),
+                    oauth: core.oauth_status(&server.name).map(|o| o.state),
                 }
             })
             .collect();
