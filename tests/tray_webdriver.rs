@@ -317,3 +317,67 @@ async fn upstream_sees(listen: &str, expected: &str) {
     })
     .await;
 }
+
+/// The real app under a display: its core serves MCP and REST, and SIGTERM (as at logout)
+/// shuts it down gracefully: the process exits and every upstream process is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_app_and_every_upstream_process() {
+    assert!(
+        std::env::var_os("DISPLAY").is_some(),
+        "no DISPLAY: run under `xvfb-run -a` (see docs/tray.md)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("fx.pids");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let config_path = dir.path().join("mcp_config.json");
+    let config = json!({
+        "listen": listen,
+        "mcpServers": [{
+            "name": "fx",
+            "protocol": "stdio",
+            "command": common::fixture_bin(),
+            "args": ["stdio", "--name", "fx", "--spawn-grandchild", pidfile],
+            "quarantined": false,
+        }],
+    });
+    std::fs::write(&config_path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+    let mut app = Command::new(tray_bin())
+        .args(["--config", &config_path.display().to_string()])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start mcpproxy-tray");
+    let pids = wait_for("the fixture's process tree", WAIT, || async {
+        let pids = common::read_pids(&pidfile);
+        (pids.len() >= 3 && pids.iter().all(|&p| common::alive(p))).then_some(pids)
+    })
+    .await;
+    let key = read_config(&config_path)["api_key"]
+        .as_str()
+        .expect("api_key generated")
+        .to_string();
+    let status = reqwest::Client::new()
+        .get(format!("http://{listen}/api/v1/status"))
+        .header("X-API-Key", key)
+        .send()
+        .await
+        .expect("REST answers")
+        .status();
+    assert_eq!(status, 200);
+
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(app.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let exit = wait_for("the app to exit", WAIT, || {
+        let exited = app.try_wait().unwrap();
+        async move { exited }
+    })
+    .await;
+    assert!(exit.success(), "app exit status: {exit}");
+    let survivors: Vec<i32> = pids.iter().copied().filter(|&p| common::alive(p)).collect();
+    assert!(
+        survivors.is_empty(),
+        "upstream processes survived: {survivors:?}"
+    );
+}
