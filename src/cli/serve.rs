@@ -1,7 +1,7 @@
 //! `mcpproxy serve`: load (or create) the config and run the core until SIGINT/SIGTERM.
 
-use crate::config::{self, CONFIG_FILE_NAME};
-use crate::core::{Core, CoreOptions};
+use crate::core::CoreOptions;
+use crate::runner::{Running, Setup};
 use crate::server;
 use clap::Args;
 use std::path::PathBuf;
@@ -17,27 +17,10 @@ pub struct ServeArgs {
     pub log_level: Option<String>,
 }
 
-/// Where the config and data live, from flags and defaults.
-pub fn resolve_paths(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> (PathBuf, PathBuf) {
-    match (config, data_dir) {
-        (Some(config), Some(data)) => (config, data),
-        (Some(config), None) => {
-            let data = config
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .map(PathBuf::from)
-                .unwrap_or_else(config::default_data_dir);
-            (config, data)
-        }
-        (None, Some(data)) => (data.join(CONFIG_FILE_NAME), data),
-        (None, None) => {
-            let data = config::default_data_dir();
-            (data.join(CONFIG_FILE_NAME), data)
-        }
-    }
-}
+pub use crate::runner::resolve_paths;
 
-fn init_tracing(level: &str) {
+/// Log to stderr at `level` (`MCPPROXY_LOG` wins); rmcp, tantivy and bollard stay quiet.
+pub fn init_tracing(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MCPPROXY_LOG").unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(format!("{level},rmcp=warn,tantivy=warn"))
     });
@@ -51,28 +34,22 @@ fn init_tracing(level: &str) {
 
 /// Run the core; returns the exit code.
 pub fn run(config: Option<PathBuf>, data_dir: Option<PathBuf>, args: ServeArgs) -> i32 {
-    let (config_path, data_dir_flag) = resolve_paths(config, data_dir);
-    let loaded = match config::load_or_create(&config_path) {
-        Ok(loaded) => loaded,
+    let setup = match Setup::load(config, data_dir) {
+        Ok(setup) => setup,
         Err(err) => {
             eprintln!("error: {err:#}");
             return 2;
         }
     };
-    let cfg = loaded.config;
-    let data_dir = cfg.data_dir.clone().unwrap_or(data_dir_flag);
-    if let Err(err) = config::ensure_private_dir(&data_dir) {
-        eprintln!(
-            "error: cannot create data directory {}: {err}",
-            data_dir.display()
-        );
-        return 2;
-    }
     // The override is not written into the config (saves keep the file's `listen`).
-    let listen = args.listen.unwrap_or_else(|| cfg.listen.clone());
-    init_tracing(args.log_level.as_deref().unwrap_or(&cfg.logging.level));
-    if loaded.created {
-        tracing::info!(path = %config_path.display(), "created a default config");
+    let listen = args.listen;
+    init_tracing(
+        args.log_level
+            .as_deref()
+            .unwrap_or(&setup.config.logging.level),
+    );
+    if setup.created {
+        tracing::info!(path = %setup.config_path.display(), "created a default config");
     }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -82,29 +59,28 @@ pub fn run(config: Option<PathBuf>, data_dir: Option<PathBuf>, args: ServeArgs) 
         }
     };
     runtime.block_on(async move {
-        let listener = match server::bind(&listen, &config_path).await {
+        let listener = match setup.bind(listen.as_deref()).await {
             Ok(listener) => listener,
             Err(err) => {
                 eprintln!("error: {err:#}");
                 return 2;
             }
         };
-        let addr = listener
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
         let stop = server::termination_signal();
+        let config_path = setup.config_path.clone();
         let options = CoreOptions {
             shim_program: std::env::current_exe().ok(),
         };
-        let core = Core::start_with(cfg, config_path.clone(), data_dir, options).await;
+        let running = Running::start(setup, listener, options).await;
         println!(
-            "mcpproxy listening on http://{addr}/mcp (config: {})",
+            "mcpproxy listening on {}/mcp (config: {})",
+            running.base_url(),
             config_path.display()
         );
         use std::io::Write;
         let _ = std::io::stdout().flush();
-        match server::run(core, listener, stop).await {
+        stop.await;
+        match running.stop().await {
             Ok(()) => 0,
             Err(err) => {
                 eprintln!("error: {err:#}");

@@ -1,0 +1,268 @@
+//! WebDriver end-to-end test of `mcpproxy-tray` (needs the `desktop` feature, a display and a
+//! D-Bus session: `dbus-run-session -- xvfb-run -a cargo test --features desktop --test
+//! tray_webdriver`, plus `WebKitWebDriver` (webkit2gtk-driver) and `tauri-driver` on PATH).
+//!
+//! tauri-driver launches the real app with `--edit hx`, which opens the Headers & Environment
+//! editor window of the HTTP fixture upstream `hx`; the test drives that window like a person,
+//! then checks the config file and what the upstream receives. Screenshots go to
+//! `target/tray-e2e/`.
+
+mod common;
+
+use common::{connect, obj, text, wait_for, HttpFixture};
+use fantoccini::{Client, ClientBuilder, Locator};
+use rmcp::model::CallToolRequestParams;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn tray_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_mcpproxy-tray"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Where screenshots are saved (kept after the test).
+fn output_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tray-e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn tauri_driver_bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("TAURI_DRIVER") {
+        return path.into();
+    }
+    let installed = dirs::home_dir()
+        .unwrap_or_default()
+        .join(".cargo/bin/tauri-driver");
+    if installed.exists() {
+        installed
+    } else {
+        PathBuf::from("tauri-driver")
+    }
+}
+
+/// tauri-driver on free ports; stopped with SIGTERM on drop (SIGKILL would leave
+/// WebKitWebDriver and the app running).
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    async fn start() -> Self {
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "no DISPLAY: run under `xvfb-run -a` (see docs/tray.md)"
+        );
+        let (port, native) = (free_port(), free_port());
+        let child = Command::new(tauri_driver_bin())
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawn tauri-driver (cargo install tauri-driver --locked)");
+        let driver = Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        wait_for("tauri-driver to listen", WAIT, || async {
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .ok()
+                .map(|_| ())
+        })
+        .await;
+        driver
+    }
+
+    /// Launch the tray app with `args` and attach to its first window.
+    async fn session(&self, args: &[String]) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            json!({ "application": tray_bin(), "args": args }),
+        );
+        caps.insert("browserName".into(), json!("wry"));
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .expect("WebDriver session with mcpproxy-tray")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let _ = self.child.wait();
+    }
+}
+
+/// A config with the HTTP fixture `hx` on a free port; returns (dir, config path, listen).
+fn config_with_fixture(fixture: &HttpFixture) -> (tempfile::TempDir, PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let path = dir.path().join("mcp_config.json");
+    let config = json!({
+        "listen": listen,
+        "mcpServers": [{"name": "hx", "protocol": "http", "url": fixture.url, "quarantined": false}],
+    });
+    std::fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+    (dir, path, listen)
+}
+
+fn read_config(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+async fn save_screenshot(client: &Client, name: &str) -> PathBuf {
+    let png = client.screenshot().await.expect("screenshot");
+    let path = output_dir().join(name);
+    std::fs::write(&path, png).unwrap();
+    eprintln!("screenshot: {}", path.display());
+    path
+}
+
+/// The editor window opens on the web UI's config route of the server, signed in, served by
+/// the core running inside the app.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editor_window_shows_the_servers_config_page_from_the_in_process_core() {
+    let fixture = HttpFixture::start("hx");
+    let (_dir, config_path, listen) = config_with_fixture(&fixture);
+    let driver = Driver::start().await;
+    let client = driver
+        .session(&[
+            "--config".into(),
+            config_path.display().to_string(),
+            "--edit".into(),
+            "hx".into(),
+        ])
+        .await;
+    let url = client.current_url().await.unwrap();
+    assert_eq!(url.host_str(), Some("127.0.0.1"));
+    assert_eq!(
+        format!("127.0.0.1:{}", url.port().unwrap()),
+        listen,
+        "editor served by the app's core"
+    );
+    assert_eq!(url.path(), "/ui/");
+    assert_eq!(url.fragment(), Some("/servers/hx/config?embed=1"));
+    // The in-process core answers MCP while the window is open.
+    let (mcp, _) = connect(&format!("http://{listen}/mcp")).await;
+    let tools = mcp.list_all_tools().await.unwrap();
+    assert!(tools.iter().any(|t| t.name == "retrieve_tools"));
+    let _ = mcp.cancel().await;
+    save_screenshot(&client, "editor-window.png").await;
+    client.close().await.unwrap();
+}
+
+/// Add a header in the editor window; the config file and the upstream see it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn header_added_in_the_editor_reaches_config_and_upstream() {
+    if !Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("ui/index.html")
+        .exists()
+    {
+        eprintln!("SKIPPED: the web UI (ui/) is not in this tree; the editor window has no cards to drive");
+        return;
+    }
+    let fixture = HttpFixture::start("hx");
+    let (_dir, config_path, listen) = config_with_fixture(&fixture);
+    let driver = Driver::start().await;
+    let client = driver
+        .session(&[
+            "--config".into(),
+            config_path.display().to_string(),
+            "--edit".into(),
+            "hx".into(),
+        ])
+        .await;
+    let card = r#"section.kv[data-scope="headers"]"#;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(card))
+        .await
+        .expect("the Headers card in the editor window");
+    client
+        .find(Locator::XPath(
+            r#"//section[@data-scope="headers"]//button[contains(., "Add header")]"#,
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let form = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(&format!("{card} form.add")))
+        .await
+        .unwrap();
+    form.find(Locator::Css(r#"input[aria-label="New header name"]"#))
+        .await
+        .unwrap()
+        .send_keys("X-Tray-Test")
+        .await
+        .unwrap();
+    form.find(Locator::Css(r#"input[aria-label="New header value"]"#))
+        .await
+        .unwrap()
+        .send_keys("from-the-tray")
+        .await
+        .unwrap();
+    form.find(Locator::Css(r#"button[type="submit"]"#))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(&format!(
+            r#"{card} li[data-key="X-Tray-Test"]"#
+        )))
+        .await
+        .expect("the new header listed in the card");
+
+    wait_for("the header in the config file", WAIT, || async {
+        (read_config(&config_path)["mcpServers"][0]["headers"]["X-Tray-Test"]
+            == json!("from-the-tray"))
+        .then_some(())
+    })
+    .await;
+    // The server reconnects with the new header; a fresh client per attempt via /mcp/all.
+    wait_for("the upstream to receive the header", WAIT, || async {
+        let (mcp, _) = connect(&format!("http://{listen}/mcp/all")).await;
+        let params = CallToolRequestParams::new("hx__get_header")
+            .with_arguments(obj(json!({"name": "x-tray-test"})));
+        let result = mcp.peer().call_tool(params).await;
+        let _ = mcp.cancel().await;
+        result
+            .ok()
+            .filter(|r| text(r) == "from-the-tray")
+            .map(|_| ())
+    })
+    .await;
+    save_screenshot(&client, "editor-header-added.png").await;
+    client.close().await.unwrap();
+}
