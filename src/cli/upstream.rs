@@ -357,14 +357,7 @@ pub async fn run(
             |d| format!("removed server {}", cell(&d["removed"])),
         ),
         UpstreamCommand::Enable(arg) => (
-            client
-                .request(
-                    Method::POST,
-                    &format!("{}/enable", path_of(&arg.name)),
-                    None,
-                    TIMEOUT,
-                )
-                .await?,
+            post_action(client, &arg.name, "enable", TIMEOUT).await?,
             |d| {
                 format!(
                     "enabled server {} (status: {})",
@@ -374,25 +367,11 @@ pub async fn run(
             },
         ),
         UpstreamCommand::Disable(arg) => (
-            client
-                .request(
-                    Method::POST,
-                    &format!("{}/disable", path_of(&arg.name)),
-                    None,
-                    TIMEOUT,
-                )
-                .await?,
+            post_action(client, &arg.name, "disable", TIMEOUT).await?,
             |d| format!("disabled server {}", cell(&d["name"])),
         ),
         UpstreamCommand::Restart(arg) => (
-            client
-                .request(
-                    Method::POST,
-                    &format!("{}/restart", path_of(&arg.name)),
-                    None,
-                    TIMEOUT,
-                )
-                .await?,
+            post_action(client, &arg.name, "restart", TIMEOUT).await?,
             |d| {
                 format!(
                     "restarting server {} (status: {})",
@@ -418,14 +397,7 @@ pub async fn run(
             },
         ),
         UpstreamCommand::Approve(arg) => (
-            client
-                .request(
-                    Method::POST,
-                    &format!("{}/unquarantine", path_of(&arg.name)),
-                    None,
-                    TIMEOUT,
-                )
-                .await?,
+            post_action(client, &arg.name, "unquarantine", TIMEOUT).await?,
             |d| {
                 format!(
                     "approved server {} (status: {})",
@@ -435,25 +407,11 @@ pub async fn run(
             },
         ),
         UpstreamCommand::Quarantine(arg) => (
-            client
-                .request(
-                    Method::POST,
-                    &format!("{}/quarantine", path_of(&arg.name)),
-                    None,
-                    TIMEOUT,
-                )
-                .await?,
+            post_action(client, &arg.name, "quarantine", TIMEOUT).await?,
             |d| format!("quarantined server {}", cell(&d["name"])),
         ),
         UpstreamCommand::Inspect(arg) => (
-            client
-                .request(
-                    Method::POST,
-                    &format!("{}/inspect", path_of(&arg.name)),
-                    None,
-                    INSPECT_TIMEOUT,
-                )
-                .await?,
+            post_action(client, &arg.name, "inspect", INSPECT_TIMEOUT).await?,
             |d| {
                 let rows: Vec<Vec<String>> = d["tools"]
                     .as_array()
@@ -555,6 +513,23 @@ pub async fn run(
         Format::Json => json(&data),
         Format::Table => render(&data),
     })
+}
+
+/// `POST /servers/{name}/{action}` (enable, disable, restart, quarantine, …).
+async fn post_action(
+    client: &ApiClient,
+    name: &str,
+    action: &str,
+    timeout: Duration,
+) -> Result<Value, CliError> {
+    client
+        .request(
+            Method::POST,
+            &format!("{}/{action}", path_of(name)),
+            None,
+            timeout,
+        )
+        .await
 }
 
 /// Timeout of `upstream inspect` (it connects to the server).
