@@ -52,3 +52,7 @@ cargo build --bin mcpproxy --example fixture_server
 
 echo "== cargo test"
 RUST_TEST_THREADS="${MCPPROXY_TEST_THREADS:-4}" in_keyring_session cargo test --all-targets
+
+# The desktop app (feature `desktop`); skipped with a note when GTK/WebKit/Xvfb are missing
+# (fails instead when MCPPROXY_REQUIRE_DESKTOP=1, as in CI).
+bash scripts/test-desktop.sh

@@ -355,7 +355,8 @@ async fn sigterm_stops_the_app_and_every_upstream_process() {
         .as_str()
         .expect("api_key generated")
         .to_string();
-    let status = reqwest::Client::new()
+    let http = reqwest::Client::new();
+    let status = http
         .get(format!("http://{listen}/api/v1/status"))
         .header("X-API-Key", key)
         .send()
@@ -363,6 +364,17 @@ async fn sigterm_stops_the_app_and_every_upstream_process() {
         .expect("REST answers")
         .status();
     assert_eq!(status, 200);
+    // Quit normally happens with the servers up: wait until fx is connected. (A stop during
+    // the MCP handshake leaves the process to the shim, which kills it once the app is gone.)
+    wait_for("the upstream to be ready", WAIT, || async {
+        let ready = http
+            .get(format!("http://{listen}/api/v1/readyz"))
+            .send()
+            .await
+            .ok()?;
+        (ready.status() == 200).then_some(())
+    })
+    .await;
 
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(app.id() as i32),
