@@ -166,3 +166,39 @@ fn port_in_use_is_explained() {
         "{stderr}"
     );
 }
+
+/// A stop while an upstream is still in its `initialize` handshake must end that server's
+/// whole process tree too (the cancelled connect may not just drop the child).
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_during_the_initialize_handshake_leaves_no_process() {
+    let pid_dir = tempfile::tempdir().unwrap();
+    let pidfile = pid_dir.path().join("mute.pids");
+    // Never answers `initialize`: records its own pid and a background child's, then waits.
+    let script = format!(
+        "echo $$ >> '{0}'; sleep 1000 & echo $! >> '{0}'; wait",
+        pidfile.display()
+    );
+    let mute =
+        json!({"name": "mute", "protocol": "stdio", "command": "sh", "args": ["-c", script]});
+    let mut proxy = Proxy::start(json!([mute]), json!({}));
+    let pids = wait_for(
+        "the mute server's pids",
+        Duration::from_secs(10),
+        || async {
+            let pids = read_pids(&pidfile);
+            (pids.len() >= 2).then_some(pids)
+        },
+    )
+    .await;
+    assert!(
+        pids.iter().all(|&p| alive(p)),
+        "the server tree runs: {pids:?}"
+    );
+
+    let status = proxy.terminate();
+    assert!(status.success(), "graceful exit expected, got {status:?}");
+    wait_for("the server tree to end", Duration::from_secs(5), || async {
+        pids.iter().all(|&p| !alive(p)).then_some(())
+    })
+    .await;
+}

@@ -26,7 +26,7 @@ pub async fn connect_isolated(
         Ok(service) => Ok(Connection {
             peer: service.peer().clone(),
             service,
-            pgid: None,
+            group: None,
             transport: "stdio",
             container: Some(launched.container),
         }),

@@ -22,8 +22,8 @@ pub struct Connection {
     pub peer: Peer<RoleClient>,
     /// The running rmcp service (owned here so it can be closed).
     pub service: RunningService<RoleClient, UpstreamClient>,
-    /// Process group of a stdio server.
-    pub pgid: Option<i32>,
+    /// Process group of a stdio server (ended when dropped).
+    pub group: Option<stdio::ProcessGroup>,
     /// Transport in use: "stdio", "streamable-http" or "sse".
     pub transport: &'static str,
     /// Container of a Docker-isolated stdio server.
@@ -228,7 +228,7 @@ where
         Ok(service) => Attempt::done(Ok(Connection {
             peer: service.peer().clone(),
             service,
-            pgid: None,
+            group: None,
             transport: kind,
             container: None,
         })),
@@ -255,18 +255,18 @@ async fn connect_stdio(
         shim,
     };
     let spawned = stdio::spawn(&spec, log.clone()).map_err(|e| e.to_string())?;
-    let pgid = spawned.pgid;
+    let group = spawned.group;
     let stderr_task = spawned.stderr_task;
     match handshake(handler, spawned.transport).await {
         Ok(service) => Ok(Connection {
             peer: service.peer().clone(),
             service,
-            pgid: Some(pgid),
+            group: Some(group),
             transport: "stdio",
             container: None,
         }),
         Err(err) => {
-            stdio::terminate_group(pgid, Duration::from_secs(2)).await;
+            stdio::terminate_group(group.pgid(), Duration::from_secs(2)).await;
             // The process is gone: let the stderr copy reach EOF so its last line can be shown.
             if let Some(task) = stderr_task {
                 let _ = tokio::time::timeout(Duration::from_secs(1), task).await;

@@ -1,7 +1,6 @@
 //! stdio upstreams: child process in its own process group, stderr captured to a log file.
 
 use crate::upstream::logfile::ServerLog;
-use rmcp::transport::TokioChildProcess;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
@@ -59,10 +58,10 @@ pub fn resolve_command(
 
 /// A spawned stdio server: the MCP transport plus the process group to clean up.
 pub struct SpawnedStdio {
-    /// rmcp transport over the child's stdin/stdout.
-    pub transport: TokioChildProcess,
-    /// Process group id (== pid of the direct child).
-    pub pgid: i32,
+    /// The child's stdout and stdin (an rmcp transport as a pair).
+    pub transport: (tokio::process::ChildStdout, tokio::process::ChildStdin),
+    /// The direct child's process group; ends the group when dropped.
+    pub group: ProcessGroup,
     /// The task copying stderr to the log; ends at EOF.
     pub stderr_task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -100,20 +99,27 @@ pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> 
     // ProcessGroup wrapper: its wait() waits for every group member, which would stall a
     // graceful close until a timeout whenever a server leaves helpers running.)
     command.process_group(0);
-    let (transport, stderr) = TokioChildProcess::builder(command)
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|err| {
-            std::io::Error::new(
-                err.kind(),
-                format!("cannot start `{}`: {err}", spec.command),
-            )
-        })?;
-    let pgid = transport
+    // The child is owned here rather than by rmcp's child-process transport: that transport
+    // SIGKILLs the direct child when dropped, which would leave the shim no chance to end the
+    // server's own group (e.g. a stop during the `initialize` handshake).
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().map_err(|err| {
+        std::io::Error::new(
+            err.kind(),
+            format!("cannot start `{}`: {err}", spec.command),
+        )
+    })?;
+    let pgid = child
         .id()
         .map(|pid| pid as i32)
         .ok_or_else(|| std::io::Error::other("child exited before its pid was read"))?;
-    let stderr_task = stderr.map(|stderr| {
+    let (Some(stdout), Some(stdin)) = (child.stdout.take(), child.stdin.take()) else {
+        return Err(std::io::Error::other("child stdio was not piped"));
+    };
+    let stderr_task = child.stderr.take().map(|stderr| {
         tokio::spawn(async move {
             let mut lines = BufReader::new(stderr).lines();
             while let Ok(Some(line)) = lines.next_line().await {
@@ -122,10 +128,44 @@ pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> 
         })
     });
     Ok(SpawnedStdio {
-        transport,
-        pgid,
+        transport: (stdout, stdin),
+        group: ProcessGroup {
+            pgid,
+            child: Some(child),
+        },
         stderr_task,
     })
+}
+
+/// A stdio server's process group, led by our direct child (the shim on Linux).
+///
+/// Dropping it while the group is still alive sends SIGTERM to the group — synchronously, so
+/// a cancelled connect or a runtime shutting down still asks the shim to end the server's tree
+/// (the shim escalates to SIGKILL after its grace period). Orderly paths call
+/// [`terminate_group`] with [`ProcessGroup::pgid`] first, which leaves nothing to do here.
+pub struct ProcessGroup {
+    pgid: i32,
+    child: Option<tokio::process::Child>,
+}
+
+impl ProcessGroup {
+    /// Process group id (== pid of the direct child).
+    pub fn pgid(&self) -> i32 {
+        self.pgid
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        // `try_wait` reaps an exited child; otherwise tokio's orphan queue reaps it later.
+        if matches!(child.try_wait(), Ok(None)) || group_alive(self.pgid) {
+            use nix::sys::signal::{killpg, Signal};
+            let _ = killpg(nix::unistd::Pid::from_raw(self.pgid), Signal::SIGTERM);
+        }
+    }
 }
 
 /// True while any live (non-zombie) process of group `pgid` exists.

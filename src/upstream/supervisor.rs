@@ -262,7 +262,7 @@ async fn ready_loop(
     let Connection {
         peer,
         service,
-        pgid,
+        group,
         transport: _,
         container,
     } = conn;
@@ -332,11 +332,11 @@ async fn ready_loop(
         }
     };
     upstream.set_peer(None);
-    if let Some(pgid) = pgid {
+    if let Some(group) = group {
         upstream
             .log
             .event("connection closed; ending the process group");
-        stdio::terminate_group(pgid, KILL_GRACE).await;
+        stdio::terminate_group(group.pgid(), KILL_GRACE).await;
         upstream.log.event("process group ended");
     }
     if let Some(container) = container {
@@ -358,14 +358,14 @@ async fn close(upstream: &Arc<Upstream>, conn: Connection) {
 pub(crate) async fn close_connection(conn: Connection, isolation: &crate::docker::Isolator) {
     let Connection {
         service,
-        pgid,
+        group,
         container,
         ..
     } = conn;
     let mut service = service;
     let _ = service.close_with_timeout(CLOSE_TIMEOUT).await;
-    if let Some(pgid) = pgid {
-        stdio::terminate_group(pgid, KILL_GRACE).await;
+    if let Some(group) = group {
+        stdio::terminate_group(group.pgid(), KILL_GRACE).await;
     }
     if let Some(container) = container {
         isolation.discard(&container, KILL_GRACE).await;
