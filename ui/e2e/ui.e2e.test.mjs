@@ -299,6 +299,21 @@ describe("web UI", () => {
     await page.emulateMedia({ colorScheme: "light" });
   });
 
+  test("embed=1 (the desktop editor window): the server's cards without navigation", async () => {
+    await page.goto(`${core.base}/ui/#/servers/fx/config?embed=1`);
+    await page.locator('section.kv[data-scope="headers"]').waitFor();
+    await page.locator('section.kv[data-scope="env"]').waitFor();
+    assert.equal(await page.locator('[data-testid="embed-title"] h1').innerText(), "fx");
+    assert.equal(await page.locator('nav[aria-label="Main"]').count(), 0, "no main navigation");
+    assert.equal(await page.locator(".crumb").count(), 0, "no breadcrumb");
+    assert.equal(await page.locator('[role="tablist"]').count(), 0, "no tabs");
+    assert.equal(await page.getByRole("button", { name: "Remove" }).count(), 0, "no server actions");
+    await shot("07a-embedded-editor");
+    // The same page without the flag is the full UI.
+    await page.goto(`${core.base}/ui/#/servers/fx/config`);
+    await page.locator('nav[aria-label="Main"]').waitFor();
+  });
+
   test("tools and logs tabs", async () => {
     await page.goto(`${core.base}/ui/#/servers/fx/tools`);
     await page.locator('li[data-tool="get_header"]').waitFor();

@@ -10,8 +10,12 @@ describe("router", () => {
     expect(parseRoute("#/servers/my%20srv/tools")).toEqual({ page: "server", name: "my srv", tab: "tools" });
     expect(parseRoute("#/servers/x/bogus")).toEqual({ page: "server", name: "x", tab: "config" });
     expect(parseRoute("#/tools?q=create%20issue")).toEqual({ page: "tools", query: "create issue" });
+    expect(parseRoute("#/servers/hx/config?embed=1")).toEqual({ page: "server", name: "hx", tab: "config", embed: true });
+    expect(parseRoute("#/servers/hx/config?embed=0")).toEqual({ page: "server", name: "hx", tab: "config" });
+    expect(parseRoute("#/servers/hx/tools?embed=1")).toEqual({ page: "server", name: "hx", tab: "tools" });
     for (const r of [
       { page: "server", name: "a/b", tab: "logs" },
+      { page: "server", name: "a b", tab: "config", embed: true },
       { page: "tools", query: "x y" },
       { page: "activity" },
     ] as const) {

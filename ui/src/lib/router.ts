@@ -1,7 +1,7 @@
 /** A page of the UI (hash routes, so the core serves one index.html). */
 export type Route =
   | { page: "servers" }
-  | { page: "server"; name: string; tab: "config" | "tools" | "logs" }
+  | { page: "server"; name: string; tab: "config" | "tools" | "logs"; embed?: boolean }
   | { page: "tools"; query: string }
   | { page: "secrets" }
   | { page: "quarantine" }
@@ -23,6 +23,10 @@ export function parseRoute(hash: string): Route {
     case "servers":
       if (parts[1]) {
         const tab = (TABS as readonly string[]).includes(parts[2] ?? "") ? (parts[2] as (typeof TABS)[number]) : "config";
+        // `?embed=1`: the desktop app's per-server editor window (one server's cards, no navigation).
+        if (tab === "config" && new URLSearchParams(query).get("embed") === "1") {
+          return { page: "server", name: parts[1], tab, embed: true };
+        }
         return { page: "server", name: parts[1], tab };
       }
       return { page: "servers" };
@@ -43,7 +47,7 @@ export function parseRoute(hash: string): Route {
 export function href(route: Route): string {
   switch (route.page) {
     case "server":
-      return `#/servers/${encodeURIComponent(route.name)}/${route.tab}`;
+      return `#/servers/${encodeURIComponent(route.name)}/${route.tab}${route.embed ? "?embed=1" : ""}`;
     case "tools":
       return route.query ? `#/tools?q=${encodeURIComponent(route.query)}` : "#/tools";
     default:
