@@ -449,12 +449,9 @@ async fn cancellation_reaches_the_upstream() {
     // The upstream reports progress once it runs the tool.
     collect(&mut rx, |seen| seen.contains(&Event::Progress(0.0))).await;
     handle.cancel(Some("test".into())).await.unwrap();
-    let log = proxy.dir.path().join("logs/server-conf.log");
-    wait_for("the upstream to log the cancellation", WAIT, || async {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        text.contains("test_cancellable cancelled").then_some(())
-    })
-    .await;
+    proxy
+        .wait_for_server_log("conf", "test_cancellable cancelled")
+        .await;
     client.cancel().await.unwrap();
 }
 

@@ -270,29 +270,10 @@ async fn progress_and_cancellation_are_forwarded() {
         .send_cancellable_request(request, PeerRequestOptions::no_options())
         .await
         .unwrap();
-    let log = proxy.dir.path().join("logs/server-fx.log");
     // The call must have reached the upstream before it is cancelled.
-    wait_for(
-        "the upstream to start sleeping",
-        Duration::from_secs(15),
-        || async {
-            std::fs::read_to_string(&log)
-                .unwrap_or_default()
-                .contains("sleep started")
-                .then_some(())
-        },
-    )
-    .await;
+    proxy.wait_for_server_log("fx", "sleep started").await;
     handle.cancel(Some("test".into())).await.unwrap();
-    wait_for(
-        "upstream to log the cancellation",
-        Duration::from_secs(15),
-        || async {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            text.contains("sleep cancelled").then_some(())
-        },
-    )
-    .await;
+    proxy.wait_for_server_log("fx", "sleep cancelled").await;
     client.cancel().await.unwrap();
 }
 
@@ -314,18 +295,7 @@ async fn upstream_killed_mid_call_gives_clear_error_then_reconnects() {
             .await
         })
     };
-    let log = proxy.dir.path().join("logs/server-fx.log");
-    wait_for(
-        "the upstream to start sleeping",
-        Duration::from_secs(15),
-        || async {
-            std::fs::read_to_string(&log)
-                .unwrap_or_default()
-                .contains("sleep started")
-                .then_some(())
-        },
-    )
-    .await;
+    proxy.wait_for_server_log("fx", "sleep started").await;
     // The fixture exits without answering; the in-flight sleep call loses its connection.
     let killer = client.peer().clone();
     let _ = tokio::time::timeout(

@@ -176,18 +176,7 @@ async fn slow_upstream_beyond_call_tool_timeout_is_cancelled_and_explained() {
         text(&result)
     );
     // The upstream was told to stop working on it.
-    let log = proxy.dir.path().join("logs/server-slow.log");
-    wait_for(
-        "upstream to see the cancellation",
-        Duration::from_secs(10),
-        || async {
-            std::fs::read_to_string(&log)
-                .unwrap_or_default()
-                .contains("sleep cancelled")
-                .then_some(())
-        },
-    )
-    .await;
+    proxy.wait_for_server_log("slow", "sleep cancelled").await;
     let echoed = call(&client, "slow__echo", json!({"message": "still here"})).await;
     assert_eq!(text(&echoed), "still here");
     client.cancel().await.unwrap();

@@ -167,6 +167,21 @@ async fn editor_window_shows_the_servers_config_page_from_the_in_process_core() 
     );
     assert_eq!(url.path(), "/ui/");
     assert_eq!(url.fragment(), Some("/servers/hx/config?embed=1"));
+    // Embedded mode: the server's cards, without the UI's navigation.
+    client
+        .wait()
+        .for_element(Locator::Css(r#"section.kv[data-scope="headers"]"#))
+        .await
+        .expect("headers card");
+    client
+        .find(Locator::Css(r#"section.kv[data-scope="env"]"#))
+        .await
+        .expect("env card");
+    let nav = client
+        .find_all(Locator::Css(r#"nav[aria-label="Main"]"#))
+        .await
+        .unwrap();
+    assert!(nav.is_empty(), "the editor window shows no main navigation");
     // The in-process core answers MCP while the window is open.
     let (mcp, _) = connect(&format!("http://{listen}/mcp")).await;
     let tools = mcp.list_all_tools().await.unwrap();

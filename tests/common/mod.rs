@@ -186,6 +186,28 @@ impl Proxy {
         self.child.as_ref().unwrap().id() as i32
     }
 
+    /// Path of server `name`'s log file (its stderr and connection events).
+    pub fn server_log(&self, name: &str) -> PathBuf {
+        self.dir.path().join(format!("logs/server-{name}.log"))
+    }
+
+    /// Wait until server `name`'s log contains `needle` (e.g. a line the fixture prints when a
+    /// call reaches it or is cancelled).
+    pub async fn wait_for_server_log(&self, name: &str, needle: &str) {
+        let log = self.server_log(name);
+        wait_for(
+            &format!("`{needle}` in {}", log.display()),
+            Duration::from_secs(15),
+            || async {
+                std::fs::read_to_string(&log)
+                    .unwrap_or_default()
+                    .contains(needle)
+                    .then_some(())
+            },
+        )
+        .await;
+    }
+
     /// SIGTERM and wait for exit; returns the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().unwrap();
