@@ -186,7 +186,7 @@ impl Core {
         })?;
         config::save_atomic(&self.config_path, &next).map_err(|err| ChangeError::Io {
             path: self.config_path.display().to_string(),
-            message: err.to_string(),
+            message: config::save::explain_save_error(&err, &self.config_path),
         })?;
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = next.clone();
         for server in &next.mcp_servers {

@@ -8,7 +8,7 @@ pub mod watch;
 
 pub use isolation::{DockerIsolationConfig, IsolationConfig};
 pub use load::{load_file, parse_duration, parse_str, ConfigError};
-pub use save::save_atomic;
+pub use save::{save_atomic, sweep_stale_temps};
 pub use schema::{Config, LoggingConfig, OAuthConfig, Protocol, RoutingMode, ServerConfig};
 
 use std::path::{Path, PathBuf};
@@ -64,6 +64,13 @@ pub struct LoadedConfig {
 pub fn load_or_create(path: &Path) -> anyhow::Result<LoadedConfig> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         ensure_private_dir(parent)?;
+    }
+    let swept = save::sweep_stale_temps(path);
+    if swept > 0 {
+        tracing::info!(
+            count = swept,
+            "removed temp files left by an interrupted config save"
+        );
     }
     let (mut config, created) = if path.exists() {
         (load_file(path)?, false)

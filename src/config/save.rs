@@ -21,8 +21,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .file_name()
         .ok_or_else(|| std::io::Error::other(format!("{} has no file name", path.display())))?;
     let tmp = dir.join(format!(
-        ".{}.tmp-{}-{}",
-        file_name.to_string_lossy(),
+        "{}{}-{}",
+        temp_prefix(file_name),
         std::process::id(),
         uuid::Uuid::new_v4().simple()
     ));
@@ -32,16 +32,104 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         file.sync_all()?;
         drop(file);
         std::fs::rename(&tmp, path)?;
-        // Persist the rename itself.
-        if let Ok(dir_handle) = std::fs::File::open(dir) {
-            let _ = dir_handle.sync_all();
-        }
-        Ok(())
+        // Persist the rename itself: until the directory is synced, a power loss can
+        // bring back the old file, so a failure here is reported, not ignored.
+        sync_dir(dir)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// `err` (from saving `path`) with what to do about it, for the user-facing error.
+pub fn explain_save_error(err: &std::io::Error, path: &Path) -> String {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let fix = match err.raw_os_error() {
+        #[cfg(unix)]
+        Some(libc::ENOSPC) | Some(libc::EDQUOT) => {
+            format!(
+                "free disk space on the file system holding {}",
+                dir.display()
+            )
+        }
+        #[cfg(unix)]
+        Some(libc::EROFS) | Some(libc::EACCES) | Some(libc::EPERM) => {
+            format!("make {} writable", dir.display())
+        }
+        _ => format!(
+            "check that {} is writable and has free space",
+            dir.display()
+        ),
+    };
+    format!("{err}. The change was not applied; {fix}, then retry")
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(()) // directories cannot be opened for syncing; rename is durable on NTFS
+}
+
+/// Temp file prefix [`write_atomic`] uses for `path`'s file name.
+fn temp_prefix(file_name: &std::ffi::OsStr) -> String {
+    format!(".{}.tmp-", file_name.to_string_lossy())
+}
+
+/// Remove temp files that [`write_atomic`] left next to `path` when its process died
+/// mid-write (kill -9, power loss). Files of live processes are kept. Returns how many
+/// were removed.
+pub fn sweep_stale_temps(path: &Path) -> usize {
+    let Some(file_name) = path.file_name() else {
+        return 0;
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let prefix = temp_prefix(file_name);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let Some(rest) = name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if !process_alive(pid) && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // Signal 0 checks existence; EPERM means it exists but belongs to someone else.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn process_alive(pid: u32) -> bool {
+    pid == std::process::id()
 }
 
 #[cfg(unix)]
@@ -84,6 +172,31 @@ mod tests {
         }
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "temp file left behind");
+    }
+
+    #[test]
+    fn stale_temps_of_dead_processes_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mcp_config.json");
+        save_atomic(&path, &Config::default()).unwrap();
+        let mut dead = std::process::Command::new("true").spawn().unwrap();
+        let dead_pid = dead.id();
+        dead.wait().unwrap(); // reaped: the pid no longer exists
+        let stale = dir
+            .path()
+            .join(format!(".mcp_config.json.tmp-{dead_pid}-abc"));
+        let own = dir
+            .path()
+            .join(format!(".mcp_config.json.tmp-{}-def", std::process::id()));
+        let other = dir.path().join(format!(".other.json.tmp-{dead_pid}-abc"));
+        for file in [&stale, &own, &other] {
+            std::fs::write(file, "{}").unwrap();
+        }
+        assert_eq!(sweep_stale_temps(&path), 1);
+        assert!(!stale.exists(), "a dead writer's temp file must go");
+        assert!(own.exists(), "a live writer's temp file must stay");
+        assert!(other.exists(), "another file's temp file must stay");
+        assert!(path.exists());
     }
 
     #[cfg(unix)]

@@ -129,13 +129,27 @@ impl Proxy {
         config_path: PathBuf,
         envs: &[(&str, &str)],
     ) -> Self {
-        let mut child = Command::new(proxy_bin())
+        let mut command = Command::new(proxy_bin());
+        command
             .envs(envs.iter().copied())
             .args(["serve", "--config"])
             .arg(&config_path)
             .arg("--data-dir")
-            .arg(dir.path())
-            .env("MCPPROXY_LOG", "info,rmcp=warn,tantivy=warn")
+            .arg(dir.path());
+        Self::start_command(dir, config_path, command)
+    }
+
+    /// Start `command` (a `mcpproxy serve …` invocation, possibly behind a wrapper that
+    /// `exec`s it) and wait until it listens. `config_path` is recorded as given.
+    pub fn start_command(
+        dir: tempfile::TempDir,
+        config_path: PathBuf,
+        mut command: Command,
+    ) -> Self {
+        if !command.get_envs().any(|(k, _)| k == "MCPPROXY_LOG") {
+            command.env("MCPPROXY_LOG", "info,rmcp=warn,tantivy=warn");
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
