@@ -113,6 +113,32 @@ fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<String> {
     found
 }
 
+/// Run `mcpproxy auth ARGS` against `proxy` (`--url`), with the config's API key unless
+/// `api_key` overrides it; returns the exit code, stdout and stderr.
+async fn auth_cli(
+    proxy: &Proxy,
+    args: &[&str],
+    api_key: Option<&str>,
+) -> (Option<i32>, String, String) {
+    let mut command = tokio::process::Command::new(common::proxy_bin());
+    command
+        .arg("--config")
+        .arg(&proxy.config_path)
+        .args(["auth", "--url", proxy.base.as_str()])
+        .args(args)
+        .env_remove("MCPPROXY_LISTEN");
+    match api_key {
+        Some(key) => command.env("MCPPROXY_API_KEY", key),
+        None => command.env_remove("MCPPROXY_API_KEY"),
+    };
+    let out = command.output().await.unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn login_call_silent_refresh_then_login_required_after_revocation() {
     if let Err(err) = Keyring::probe() {
@@ -237,6 +263,52 @@ async fn login_call_silent_refresh_then_login_required_after_revocation() {
         "{stats}"
     );
     assert_eq!(stats["authorizations"], 1, "no automatic re-login: {stats}");
+
+    // 4. The CLI: `auth status` shows that a login is needed, `auth login` starts the browser
+    //    login through the core and waits for it, `auth logout` forgets the tokens again.
+    let state_via_cli = || async {
+        let (code, stdout, stderr) =
+            auth_cli(&proxy, &["status", "--server", &name, "--json"], None).await;
+        assert_eq!(code, Some(0), "auth status: {stderr}");
+        let states: Value = serde_json::from_str(&stdout).unwrap();
+        states[&name]["state"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(state_via_cli().await, "login_required");
+    let (code, stdout, stderr) = auth_cli(
+        &proxy,
+        &["login", "--server", &name, "--timeout", "60s"],
+        None,
+    )
+    .await;
+    assert_eq!(code, Some(0), "auth login: {stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("Logged in to `{name}`")),
+        "{stdout}"
+    );
+    assert_eq!(state_via_cli().await, "authenticated");
+    assert_eq!(fixture.stats().await["authorizations"], 2);
+    let after_login = call(&all, &tool, json!({})).await;
+    assert_ne!(after_login.is_error, Some(true), "{after_login:?}");
+    let (code, stdout, stderr) = auth_cli(&proxy, &["logout", "--server", &name], None).await;
+    assert_eq!(code, Some(0), "auth logout: {stderr}");
+    assert!(
+        stdout.contains(&format!("Logged out of `{name}`")),
+        "{stdout}"
+    );
+    assert_eq!(state_via_cli().await, "login_required");
+    assert!(
+        Keyring::get(&store::tokens_entry(&name, &issuer))
+            .unwrap()
+            .is_none(),
+        "logout removes the tokens from the keyring"
+    );
+    // A wrong key is explained (the CLI's shared REST client).
+    let (code, _, stderr) = auth_cli(&proxy, &["status"], Some("wrong-key")).await;
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("rejected the API key"), "{stderr}");
 
     let _ = store::forget_server(&SecretBackend::Keyring, &name).await;
     drop(proxy);

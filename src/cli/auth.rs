@@ -1,8 +1,9 @@
 //! `mcpproxy auth login|status|logout`: OAuth for upstream servers, through the running core.
 
-use super::api::ApiClient;
+use super::client::ApiClient;
 use clap::{Args, Subcommand};
-use serde_json::Value;
+use reqwest::Method;
+use serde_json::{json, Value};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -49,11 +50,15 @@ pub enum AuthCommand {
 
 /// Run `auth`; returns the exit code.
 pub fn run(config: Option<PathBuf>, data_dir: Option<PathBuf>, args: AuthArgs) -> i32 {
-    let client = match ApiClient::new(config, data_dir, args.url) {
-        Ok(client) => client,
+    let (config_path, _) = super::serve::resolve_paths(config, data_dir);
+    let client = match ApiClient::from_config(&config_path) {
+        Ok(client) => match &args.url {
+            Some(url) => client.with_base(url),
+            None => client,
+        },
         Err(err) => {
-            eprintln!("error: {err}");
-            return 1;
+            eprintln!("error: {}", err.message);
+            return err.code;
         }
     };
     let runtime = match tokio::runtime::Runtime::new() {
@@ -77,6 +82,23 @@ pub fn run(config: Option<PathBuf>, data_dir: Option<PathBuf>, args: AuthArgs) -
             1
         }
     }
+}
+
+/// How long one REST request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+async fn get(client: &ApiClient, path: &str) -> Result<Value, String> {
+    client
+        .request(Method::GET, path, None, REQUEST_TIMEOUT)
+        .await
+        .map_err(|err| err.message)
+}
+
+async fn post(client: &ApiClient, path: &str) -> Result<Value, String> {
+    client
+        .request(Method::POST, path, Some(json!({})), REQUEST_TIMEOUT)
+        .await
+        .map_err(|err| err.message)
 }
 
 fn encode(name: &str) -> String {
@@ -103,7 +125,7 @@ pub fn oauth_of(server: &Value) -> Option<&Value> {
 }
 
 async fn oauth_state(client: &ApiClient, server: &str) -> Result<Option<Value>, String> {
-    let body = client.get("/servers").await?;
+    let body = get(client, "/servers").await?;
     let entry = servers_of(&body)
         .into_iter()
         .find(|s| s.get("name").and_then(Value::as_str) == Some(server))
@@ -113,9 +135,7 @@ async fn oauth_state(client: &ApiClient, server: &str) -> Result<Option<Value>, 
 
 async fn login(client: &ApiClient, server: &str, timeout: &str) -> Result<(), String> {
     let timeout = crate::config::parse_duration(timeout)?;
-    let started = client
-        .post(&format!("/servers/{}/login", encode(server)))
-        .await?;
+    let started = post(client, &format!("/servers/{}/login", encode(server))).await?;
     let url = started
         .get("auth_url")
         .or_else(|| started.get("data").and_then(|d| d.get("auth_url")))
@@ -182,7 +202,7 @@ async fn login(client: &ApiClient, server: &str, timeout: &str) -> Result<(), St
 }
 
 async fn status(client: &ApiClient, only: Option<&str>, json: bool) -> Result<(), String> {
-    let body = client.get("/servers").await?;
+    let body = get(client, "/servers").await?;
     let rows: Vec<(String, Value)> = servers_of(&body)
         .into_iter()
         .filter_map(|s| {
@@ -239,9 +259,7 @@ async fn status(client: &ApiClient, only: Option<&str>, json: bool) -> Result<()
 }
 
 async fn logout(client: &ApiClient, server: &str) -> Result<(), String> {
-    let body = client
-        .post(&format!("/servers/{}/logout", encode(server)))
-        .await?;
+    let body = post(client, &format!("/servers/{}/logout", encode(server))).await?;
     let removed = body
         .get("removed")
         .or_else(|| body.get("data").and_then(|d| d.get("removed")))
@@ -254,7 +272,6 @@ async fn logout(client: &ApiClient, server: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn finds_servers_and_oauth_in_common_shapes() {

@@ -101,6 +101,12 @@ impl ApiClient {
         })
     }
 
+    /// Talk to the core at `url` instead of the config's `listen` (`--url`).
+    pub fn with_base(mut self, url: &str) -> Self {
+        self.base = url.trim_end_matches('/').to_string();
+        self
+    }
+
     /// Base URL of the core (e.g. `http://127.0.0.1:8080`).
     pub fn base(&self) -> &str {
         &self.base

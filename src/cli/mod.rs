@@ -1,7 +1,6 @@
 //! Command-line interface (`mcpproxy …`).
 
 pub mod activity;
-pub mod api;
 pub mod auth;
 pub mod client;
 pub mod output;
