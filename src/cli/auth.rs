@@ -1,6 +1,6 @@
 //! `mcpproxy auth login|status|logout`: OAuth for upstream servers, through the running core.
 
-use super::client::ApiClient;
+use super::client::{ApiClient, CliError};
 use clap::{Args, Subcommand};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -78,8 +78,8 @@ pub fn run(config: Option<PathBuf>, data_dir: Option<PathBuf>, args: AuthArgs) -
     match result {
         Ok(()) => 0,
         Err(err) => {
-            eprintln!("error: {err}");
-            1
+            eprintln!("error: {}", err.message);
+            err.code
         }
     }
 }
@@ -87,18 +87,16 @@ pub fn run(config: Option<PathBuf>, data_dir: Option<PathBuf>, args: AuthArgs) -
 /// How long one REST request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-async fn get(client: &ApiClient, path: &str) -> Result<Value, String> {
+async fn get(client: &ApiClient, path: &str) -> Result<Value, CliError> {
     client
         .request(Method::GET, path, None, REQUEST_TIMEOUT)
         .await
-        .map_err(|err| err.message)
 }
 
-async fn post(client: &ApiClient, path: &str) -> Result<Value, String> {
+async fn post(client: &ApiClient, path: &str) -> Result<Value, CliError> {
     client
         .request(Method::POST, path, Some(json!({})), REQUEST_TIMEOUT)
         .await
-        .map_err(|err| err.message)
 }
 
 fn encode(name: &str) -> String {
@@ -124,17 +122,18 @@ pub fn oauth_of(server: &Value) -> Option<&Value> {
         .filter(|o| o.is_object())
 }
 
-async fn oauth_state(client: &ApiClient, server: &str) -> Result<Option<Value>, String> {
+async fn oauth_state(client: &ApiClient, server: &str) -> Result<Option<Value>, CliError> {
     let body = get(client, "/servers").await?;
     let entry = servers_of(&body)
         .into_iter()
         .find(|s| s.get("name").and_then(Value::as_str) == Some(server))
-        .ok_or_else(|| format!("no server named `{server}`"))?;
+        .ok_or_else(|| CliError::api(format!("no server named `{server}`")))?;
     Ok(oauth_of(&entry).cloned())
 }
 
-async fn login(client: &ApiClient, server: &str, timeout: &str) -> Result<(), String> {
-    let timeout = crate::config::parse_duration(timeout)?;
+async fn login(client: &ApiClient, server: &str, timeout: &str) -> Result<(), CliError> {
+    let timeout = crate::config::parse_duration(timeout)
+        .map_err(|err| CliError::usage(format!("--timeout: {err}")))?;
     let started = post(client, &format!("/servers/{}/login", encode(server))).await?;
     let url = started
         .get("auth_url")
@@ -180,16 +179,16 @@ async fn login(client: &ApiClient, server: &str, timeout: &str) -> Result<(), St
                     .and_then(|o| o.get("last_error"))
                     .and_then(Value::as_str)
                     .unwrap_or("the login did not complete");
-                return Err(why.to_string());
+                return Err(CliError::api(why));
             }
             _ => {}
         }
         if begin.elapsed() >= timeout {
             let _ = writeln!(stderr);
-            return Err(format!(
+            return Err(CliError::api(format!(
                 "no login within {}; run the command again",
                 humantime::format_duration(timeout)
-            ));
+            )));
         }
         let _ = write!(
             stderr,
@@ -201,7 +200,7 @@ async fn login(client: &ApiClient, server: &str, timeout: &str) -> Result<(), St
     }
 }
 
-async fn status(client: &ApiClient, only: Option<&str>, json: bool) -> Result<(), String> {
+async fn status(client: &ApiClient, only: Option<&str>, json: bool) -> Result<(), CliError> {
     let body = get(client, "/servers").await?;
     let rows: Vec<(String, Value)> = servers_of(&body)
         .into_iter()
@@ -258,7 +257,7 @@ async fn status(client: &ApiClient, only: Option<&str>, json: bool) -> Result<()
     Ok(())
 }
 
-async fn logout(client: &ApiClient, server: &str) -> Result<(), String> {
+async fn logout(client: &ApiClient, server: &str) -> Result<(), CliError> {
     let body = post(client, &format!("/servers/{}/logout", encode(server))).await?;
     let removed = body
         .get("removed")
