@@ -116,8 +116,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(value)) => Ok(Body(value)),
+            // A body of the wrong shape is a bad request like any other invalid input (400);
+            // a missing JSON content type stays 415.
             Err(rejection) => Err(ApiError::new(
-                rejection.status(),
+                match rejection.status() {
+                    StatusCode::UNPROCESSABLE_ENTITY => StatusCode::BAD_REQUEST,
+                    status => status,
+                },
                 format!(
                     "{}; send a JSON body with Content-Type: application/json",
                     crate::secrets::strip_quoted(&rejection.body_text())
@@ -138,6 +143,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
             Ok(axum::extract::Query(value)) => Ok(Query(value)),
             Err(rejection) => Err(ApiError::bad_request(crate::secrets::strip_quoted(
                 &rejection.body_text(),
+            ))),
+        }
+    }
+}
+
+/// Path-parameter extractor answering undecodable or mistyped segments with the envelope (400).
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) => Err(ApiError::bad_request(format!(
+                "bad path parameter: {}",
+                crate::secrets::strip_quoted(&rejection.body_text())
             ))),
         }
     }

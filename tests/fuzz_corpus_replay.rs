@@ -1,0 +1,46 @@
+//! Replays the committed cargo-fuzz corpora (`fuzz/corpus/<target>/`) through the same
+//! target bodies the fuzzers run, on the stable toolchain: every seed and every past crash
+//! input stays a regression test. Run the fuzzers themselves with `scripts/fuzz.sh`.
+
+#[path = "../fuzz/src/config.rs"]
+mod config;
+#[path = "../fuzz/src/jsonrpc.rs"]
+mod jsonrpc;
+#[path = "../fuzz/src/merge_patch.rs"]
+mod merge_patch;
+
+use std::path::PathBuf;
+
+/// Runs `body` over every file of `fuzz/corpus/<target>`; returns how many there were.
+fn replay(target: &str, body: fn(&[u8])) -> usize {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|err| panic!("cannot read {}: {err}", dir.display()))
+        .map(|entry| entry.expect("corpus entry").path())
+        .filter(|path| path.is_file())
+        .collect();
+    files.sort();
+    for file in &files {
+        let data = std::fs::read(file).expect("corpus file");
+        let outcome = std::panic::catch_unwind(|| body(&data));
+        assert!(outcome.is_ok(), "{target}: {} fails", file.display());
+    }
+    files.len()
+}
+
+#[test]
+fn config_corpus_replays() {
+    assert!(replay("config", config::run) >= 5);
+}
+
+#[test]
+fn jsonrpc_corpus_replays() {
+    assert!(replay("jsonrpc", jsonrpc::run) >= 5);
+}
+
+#[test]
+fn merge_patch_corpus_replays() {
+    assert!(replay("merge_patch", merge_patch::run) >= 5);
+}
