@@ -34,7 +34,10 @@ if [ "$stage" = outer ]; then
   export MCPPROXY_ST_TMP="$(mktemp -d)"
   trap 'rm -rf "$MCPPROXY_ST_TMP"' EXIT
   inner=(bash scripts/schemathesis.sh keyring)
-  if unshare -n true 2>/dev/null; then
+  if ! command -v ip >/dev/null 2>&1; then
+    echo "== no ip (iproute2) for a network namespace: the hooks keep requests on loopback" >&2
+    "${inner[@]}"
+  elif unshare -n true 2>/dev/null; then
     echo "== own network namespace (loopback only)"
     unshare -n sh -c 'ip link set lo up && exec "$@"' sh "${inner[@]}"
   elif unshare -rn true 2>/dev/null; then
@@ -111,7 +114,10 @@ if [ -z "${MCPPROXY_ST_KEYRING:-}" ]; then
 fi
 echo "== schemathesis $ST_VERSION against $base (${MCPPROXY_ST_EXAMPLES:-30} examples per operation)"
 status=0
-SCHEMATHESIS_HOOKS=hooks PYTHONPATH=scripts/schemathesis "$MCPPROXY_ST_ST" --config-file scripts/schemathesis/schemathesis.toml run docs/openapi.json \
+repo="$(pwd)"
+# From the temp dir: schemathesis keeps its cache (.schemathesis/) in the working directory.
+(cd "$tmp" && SCHEMATHESIS_HOOKS=hooks PYTHONPATH="$repo/scripts/schemathesis" "$MCPPROXY_ST_ST" \
+  --config-file "$repo/scripts/schemathesis/schemathesis.toml" run "$repo/docs/openapi.json" \
   --url "$base" \
   --header "X-API-Key: $api_key" \
   --checks not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance \
@@ -122,7 +128,7 @@ SCHEMATHESIS_HOOKS=hooks PYTHONPATH=scripts/schemathesis "$MCPPROXY_ST_ST" --con
   --generation-database none \
   --request-timeout 20 \
   --workers 1 \
-  --no-color || status=$?
+  --no-color) || status=$?
 
 if ! kill -0 "$serve_pid" 2>/dev/null; then
   echo "mcpproxy serve died during the run:" >&2

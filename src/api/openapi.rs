@@ -144,6 +144,19 @@ mod tests {
             );
         }
         assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
+        // Extractor refusals are documented (schemathesis found them undocumented).
+        let patch = &doc["paths"]["/api/v1/servers/{name}"]["patch"]["responses"];
+        assert!(
+            patch["400"].is_object() && patch["415"].is_object(),
+            "{patch}"
+        );
+        let activity = &doc["paths"]["/api/v1/activity/{id}"]["get"]["responses"];
+        assert!(activity["400"].is_object(), "{activity}");
+        let export = &doc["paths"]["/api/v1/activity/export"]["get"]["responses"]["200"];
+        assert!(
+            export["content"]["application/x-ndjson"].is_object(),
+            "{export}"
+        );
         assert_eq!(
             doc["paths"]["/api/v1/healthz"]["get"]["security"],
             serde_json::json!([{}])
