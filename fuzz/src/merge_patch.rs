@@ -74,8 +74,10 @@ fn check(bases: &[ServerConfig], stored: &ServerConfig, body: &Map<String, Value
     for field in ["headers", "env"] {
         check_masked_echo(stored, body, &next, field);
     }
-    let mut cfg = Config::default();
-    cfg.mcp_servers = bases.to_vec();
+    let mut cfg = Config {
+        mcp_servers: bases.to_vec(),
+        ..Config::default()
+    };
     let slot = cfg
         .mcp_servers
         .iter_mut()
