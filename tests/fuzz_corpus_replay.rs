@@ -44,3 +44,27 @@ fn jsonrpc_corpus_replays() {
 fn merge_patch_corpus_replays() {
     assert!(replay("merge_patch", merge_patch::run) >= 5);
 }
+
+/// The jsonrpc seeds reach the catalog and truncation paths (rmcp's untagged result union
+/// could otherwise take them for another result type and leave those paths unfuzzed).
+#[test]
+fn jsonrpc_seeds_reach_catalog_and_truncation() {
+    use rmcp::model::{JsonRpcMessage, ServerResult};
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/jsonrpc");
+    let result_of = |file: &str| {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let mut messages = mcpproxy::upstream::sse::parse_message_data(&text).unwrap();
+        match messages.remove(0) {
+            JsonRpcMessage::Response(response) => response.result,
+            other => panic!("{file}: not a response: {other:?}"),
+        }
+    };
+    assert!(matches!(
+        result_of("tools-list-result.json"),
+        ServerResult::ListToolsResult(_)
+    ));
+    assert!(matches!(
+        result_of("call-result.json"),
+        ServerResult::CallToolResult(_)
+    ));
+}
