@@ -84,11 +84,13 @@ fn events_routes() -> OpenApiRouter<ApiState> {
 
 /// The OpenAPI document generated from the handlers (served at `/api/v1/openapi.json`).
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    OpenApiRouter::with_openapi(openapi::base())
+    let mut doc = OpenApiRouter::with_openapi(openapi::base())
         .nest(API_PREFIX, protected_routes().merge(public_routes()))
         .merge(events_routes())
         .split_for_parts()
-        .1
+        .1;
+    openapi::document_rejections(&mut doc);
+    doc
 }
 
 async fn guard_host(State(policy): State<HostPolicy>, request: Request, next: Next) -> Response {
@@ -124,13 +126,14 @@ pub fn router(core: Arc<Core>, shutdown: &CancellationToken) -> axum::Router {
         shutdown: shutdown.child_token(),
     };
     let auth = || middleware::from_fn_with_state(state.clone(), auth::require_api_key);
-    let (routes, doc) = OpenApiRouter::with_openapi(openapi::base())
+    let (routes, mut doc) = OpenApiRouter::with_openapi(openapi::base())
         .nest(
             API_PREFIX,
             protected_routes().layer(auth()).merge(public_routes()),
         )
         .merge(events_routes().layer(auth()))
         .split_for_parts();
+    openapi::document_rejections(&mut doc);
     let doc_json = Arc::new(serde_json::to_value(&doc).unwrap_or_default());
     let openapi_route = axum::routing::get(move || {
         let doc = doc_json.clone();

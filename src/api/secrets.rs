@@ -1,11 +1,11 @@
 //! `/api/v1/secrets` and `POST /api/v1/servers/{name}/config-to-secret`. Values are accepted,
 //! never returned.
 
-use super::envelope::{ok, ApiResult, Body, Failure, Success};
+use super::envelope::{ok, ApiResult, Body, Failure, Path, Success};
 use super::ApiState;
 use crate::manage::{self, ServerView};
 use crate::secrets::ops::{self, SecretInfo};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
 /// Every known secret.

@@ -1,11 +1,11 @@
 //! Quarantine, tool approval, activity log, OAuth login/logout and Docker status endpoints.
 
-use super::envelope::{ok, ApiError, ApiResult, Body, Failure, Query, Success};
+use super::envelope::{ok, ApiError, ApiResult, Body, Failure, Path, Query, Success};
 use super::ApiState;
 use crate::manage::{self, ServerView};
 use crate::quarantine;
 use crate::store::activity::{ActivityFilter, ActivityRecord};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
@@ -288,7 +288,8 @@ fn csv_field(value: &str) -> String {
 /// Every matching record (up to 100,000) as JSON Lines or CSV.
 #[utoipa::path(get, path = "/activity/export", tag = "activity", params(ActivityQuery),
     responses(
-        (status = 200, description = "application/x-ndjson or text/csv", body = String),
+        (status = 200, description = "JSON Lines (format=jsonl) or CSV (format=csv)", 
+            content((String = "application/x-ndjson"), (String = "text/csv"))),
         (status = 400, description = "Bad filter or format", body = Failure)))]
 pub async fn export_activity(
     State(state): State<ApiState>,

@@ -1,10 +1,10 @@
 //! `/api/v1/servers…`: list, add, patch, remove, enable/disable/restart, tools and logs.
 
-use super::envelope::{ok, ApiOk, ApiResult, Body, Failure, Query, Success};
+use super::envelope::{ok, ApiOk, ApiResult, Body, Failure, Path, Query, Success};
 use super::tools::{tool_view, ToolView};
 use super::ApiState;
 use crate::manage::{self, ops, Actor, ServerView};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -6,9 +6,15 @@ use std::path::Path;
 
 /// Write `config` to `path` atomically. On any error the previous file is untouched.
 pub fn save_atomic(path: &Path, config: &Config) -> std::io::Result<()> {
-    let mut text = serde_json::to_string_pretty(config).map_err(std::io::Error::other)?;
-    text.push('\n');
+    let text = to_text(config).map_err(std::io::Error::other)?;
     write_atomic(path, text.as_bytes())
+}
+
+/// The file text [`save_atomic`] writes for `config` (pretty JSON and a final newline).
+pub fn to_text(config: &Config) -> serde_json::Result<String> {
+    let mut text = serde_json::to_string_pretty(config)?;
+    text.push('\n');
+    Ok(text)
 }
 
 /// Replace `path` with `bytes` atomically (same-directory temp file + fsync + rename).

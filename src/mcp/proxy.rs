@@ -62,6 +62,21 @@ fn usize_arg(args: &JsonObject, field: &str) -> Result<Option<usize>, String> {
     }
 }
 
+/// The `name` and `args` of a `call_tool_*` call; `args` may also be an object as JSON text.
+pub fn call_arguments(args: &JsonObject) -> Result<(&str, JsonObject), String> {
+    let name = str_arg(args, "name")?;
+    let tool_args = match args.get("args") {
+        None | Some(Value::Null) => JsonObject::new(),
+        Some(Value::Object(map)) => map.clone(),
+        Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(map)) => map,
+            _ => return Err("`args` must be a JSON object".into()),
+        },
+        Some(_) => return Err("`args` must be a JSON object".into()),
+    };
+    Ok((name, tool_args))
+}
+
 /// JSON description of a catalog tool for retrieve_tools/describe_tool.
 fn describe(tool: &CatalogTool, score: Option<f32>) -> Value {
     let mut entry = json!({
@@ -138,16 +153,7 @@ impl ProxyHandler {
         args: &JsonObject,
         context: &RequestContext<RoleServer>,
     ) -> Result<CallToolResult, String> {
-        let name = str_arg(args, "name")?;
-        let tool_args = match args.get("args") {
-            None | Some(Value::Null) => JsonObject::new(),
-            Some(Value::Object(map)) => map.clone(),
-            Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
-                Ok(Value::Object(map)) => map,
-                _ => return Err("`args` must be a JSON object".into()),
-            },
-            Some(_) => return Err("`args` must be a JSON object".into()),
-        };
+        let (name, tool_args) = call_arguments(args)?;
         let snapshot = self.core.catalog.snapshot();
         let Some(tool) = snapshot.by_key(name) else {
             if let Some(explanation) = crate::quarantine::blocked_call(&self.core, name) {

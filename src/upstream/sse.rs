@@ -220,23 +220,38 @@ async fn wait_for_endpoint(
             tracing::debug!(sse = %shown, event = ?event.event, "ignoring event before endpoint");
             continue;
         }
-        let endpoint = sse_url
-            .join(data)
-            .map_err(|source| SseError::InvalidEndpoint {
-                url: shown.to_owned(),
-                source,
-            })?;
-        if endpoint.origin() != sse_url.origin() {
-            return Err(SseError::CrossOrigin {
-                url: shown.to_owned(),
-                endpoint: endpoint.origin().ascii_serialization(),
-            });
-        }
-        return Ok(endpoint);
+        return endpoint_from_event(sse_url, shown, data);
     }
     Err(SseError::EndedBeforeEndpoint {
         url: shown.to_owned(),
     })
+}
+
+/// Resolves the (trimmed, non-empty) data of an `endpoint` event against the SSE URL;
+/// only an endpoint of the same origin is accepted. `shown` is the SSE URL for messages.
+pub fn endpoint_from_event(sse_url: &Url, shown: &str, data: &str) -> Result<Url, SseError> {
+    let endpoint = sse_url
+        .join(data)
+        .map_err(|source| SseError::InvalidEndpoint {
+            url: shown.to_owned(),
+            source,
+        })?;
+    if endpoint.origin() != sse_url.origin() {
+        return Err(SseError::CrossOrigin {
+            url: shown.to_owned(),
+            endpoint: endpoint.origin().ascii_serialization(),
+        });
+    }
+    Ok(endpoint)
+}
+
+/// The JSON-RPC message, or batch, in the data of one `message` event.
+pub fn parse_message_data(data: &str) -> Result<Vec<ServerJsonRpcMessage>, serde_json::Error> {
+    if data.trim_start().starts_with('[') {
+        serde_json::from_str::<Vec<ServerJsonRpcMessage>>(data)
+    } else {
+        serde_json::from_str(data).map(|message| vec![message])
+    }
 }
 
 impl SseClientTransport {
@@ -247,12 +262,7 @@ impl SseClientTransport {
 
     /// Queues the JSON-RPC message (or batch) of one `message` event.
     fn parse_message(&mut self, data: &str) {
-        let parsed = if data.trim_start().starts_with('[') {
-            serde_json::from_str::<Vec<ServerJsonRpcMessage>>(data)
-        } else {
-            serde_json::from_str(data).map(|message| vec![message])
-        };
-        match parsed {
+        match parse_message_data(data) {
             Ok(messages) => self.queued.extend(messages),
             Err(error) => tracing::warn!(%error, "skipping invalid JSON-RPC message event"),
         }

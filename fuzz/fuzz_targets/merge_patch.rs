@@ -1,0 +1,4 @@
+#![no_main]
+//! cargo-fuzz target; the body is `mcpproxy_fuzz::merge_patch::run` (also replayed by tests/fuzz_corpus_replay.rs).
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| mcpproxy_fuzz::merge_patch::run(data));
