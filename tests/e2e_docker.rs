@@ -337,6 +337,52 @@ async fn isolated_server_serves_tools_with_limits_network_none_and_no_leftovers(
     assert!(!exists(&id));
 }
 
+/// `kill -9` of the core gives it no chance to remove its containers: the attach stream
+/// closes, so the server reads EOF on stdin and its container stops at once; the next start
+/// on the same data directory removes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_of_the_core_stops_the_container_and_the_next_start_removes_it() {
+    require_docker!();
+    let mut proxy = Proxy::start(
+        json!([isolated("gone", json!({}))]),
+        docker_settings(json!({})),
+    );
+    let instance = mcpproxy::docker::instance_id(proxy.dir.path());
+    let (client, _rx) = connect(&proxy.mcp_url()).await;
+    wait_for_tool(&client, "echo", "gone:echo").await;
+    client.cancel().await.unwrap();
+    let ids = containers_of(&instance);
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let id = ids[0].clone();
+
+    let mut child = proxy.child.take().unwrap();
+    child.kill().unwrap(); // SIGKILL: no clean-up by the core
+    child.wait().unwrap();
+    wait_for(
+        "the orphaned container to stop",
+        Duration::from_secs(15),
+        || async { (inspect(&id)["State"]["Running"] == false).then_some(()) },
+    )
+    .await;
+    assert!(exists(&id), "nobody removed it yet");
+
+    // Same data directory (same instance id), no servers: the start-up sweep removes it.
+    let dir = std::mem::replace(&mut proxy.dir, tempfile::tempdir().unwrap());
+    let config_path = dir.path().join("mcp_config.json");
+    let mut config = docker_settings(json!({}));
+    config["listen"] = json!("127.0.0.1:0");
+    config["mcpServers"] = json!([]);
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    let restarted = Proxy::start_with_config(dir, config_path);
+    wait_for(
+        "the next start to remove the container",
+        Duration::from_secs(30),
+        || async { (!exists(&id)).then_some(()) },
+    )
+    .await;
+    drop(restarted);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn startup_sweep_removes_stale_containers_of_this_instance_only() {
     require_docker!();
