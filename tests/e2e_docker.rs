@@ -220,6 +220,17 @@ fn docker_settings(extra: Value) -> Value {
     json!({ "docker_isolation": settings })
 }
 
+/// `mcpproxy serve` with Docker isolation on and no servers, on data directory `dir` (whose
+/// instance id names the containers its start-up sweep removes).
+fn start_without_servers(dir: tempfile::TempDir) -> Proxy {
+    let config_path = dir.path().join("mcp_config.json");
+    let mut config = docker_settings(json!({}));
+    config["listen"] = json!("127.0.0.1:0");
+    config["mcpServers"] = json!([]);
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    Proxy::start_with_config(dir, config_path)
+}
+
 async fn servers(client: &Client) -> Value {
     json_of(&call(client, "upstream_servers", json!({"operation": "list"})).await)
 }
@@ -368,12 +379,7 @@ async fn sigkill_of_the_core_stops_the_container_and_the_next_start_removes_it()
 
     // Same data directory (same instance id), no servers: the start-up sweep removes it.
     let dir = std::mem::replace(&mut proxy.dir, tempfile::tempdir().unwrap());
-    let config_path = dir.path().join("mcp_config.json");
-    let mut config = docker_settings(json!({}));
-    config["listen"] = json!("127.0.0.1:0");
-    config["mcpServers"] = json!([]);
-    std::fs::write(&config_path, config.to_string()).unwrap();
-    let restarted = Proxy::start_with_config(dir, config_path);
+    let restarted = start_without_servers(dir);
     wait_for(
         "the next start to remove the container",
         Duration::from_secs(30),
@@ -415,12 +421,7 @@ async fn startup_sweep_removes_stale_containers_of_this_instance_only() {
     ]);
     assert!(exists(&stale) && exists(&foreign));
 
-    let config_path = dir.path().join("mcp_config.json");
-    let mut config = docker_settings(json!({}));
-    config["listen"] = json!("127.0.0.1:0");
-    config["mcpServers"] = json!([]);
-    std::fs::write(&config_path, config.to_string()).unwrap();
-    let proxy = Proxy::start_with_config(dir, config_path);
+    let proxy = start_without_servers(dir);
     wait_for(
         "the stale container to be swept",
         Duration::from_secs(30),

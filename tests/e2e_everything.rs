@@ -5,15 +5,6 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use std::time::Duration;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 async fn assert_everything_works(client: &Client, server: &str) {
     let key = format!("{server}:echo");
@@ -78,26 +69,8 @@ async fn server_everything_over_stdio() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn server_everything_over_streamable_http() {
-    let port = free_port();
-    let mut node = std::process::Command::new("node")
-        .arg(everything_js())
-        .arg("streamableHttp")
-        .env("PORT", port.to_string())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("node");
-    wait_for(
-        "server-everything to listen",
-        Duration::from_secs(30),
-        || async {
-            tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .ok()
-                .map(|_| ())
-        },
-    )
-    .await;
+    let node = EverythingServer::start("streamableHttp").await;
+    let port = node.port;
     let proxy = Proxy::start(
         json!([{"name": "evhttp", "protocol": "streamable-http", "url": format!("http://127.0.0.1:{port}/mcp")}]),
         json!({}),
@@ -105,32 +78,13 @@ async fn server_everything_over_streamable_http() {
     let (client, _rx) = connect(&proxy.mcp_url()).await;
     assert_everything_works(&client, "evhttp").await;
     client.cancel().await.unwrap();
-    let _ = node.kill();
-    let _ = node.wait();
+    drop(node);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn auto_protocol_falls_back_to_legacy_sse() {
-    let port = free_port();
-    let mut node = std::process::Command::new("node")
-        .arg(everything_js())
-        .arg("sse")
-        .env("PORT", port.to_string())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("node");
-    wait_for(
-        "server-everything (sse) to listen",
-        Duration::from_secs(30),
-        || async {
-            tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .ok()
-                .map(|_| ())
-        },
-    )
-    .await;
+    let node = EverythingServer::start("sse").await;
+    let port = node.port;
     let proxy = Proxy::start(
         json!([{"name": "legacy", "url": format!("http://127.0.0.1:{port}/sse")}]),
         json!({}),
@@ -140,6 +94,5 @@ async fn auto_protocol_falls_back_to_legacy_sse() {
     let listed = json_of(&call(&client, "upstream_servers", json!({"operation": "list"})).await);
     assert_eq!(listed["servers"][0]["transport"], "sse", "{listed}");
     client.cancel().await.unwrap();
-    let _ = node.kill();
-    let _ = node.wait();
+    drop(node);
 }

@@ -1,47 +1,17 @@
 //! The legacy SSE transport against `@modelcontextprotocol/server-everything` in SSE mode.
 
-use std::{process::Stdio, time::Duration};
+mod common;
+
+use common::EverythingServer;
+use std::time::Duration;
 
 use mcpproxy::upstream::sse::{connect, SseClientConfig};
 use rmcp::{model::CallToolRequestParams, ServiceExt};
-use tokio::{net::TcpStream, process::Command};
-
-const SERVER: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/npm/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
-);
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn wait_for_port(port: u16) {
-    for _ in 0..300 {
-        if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("server-everything did not listen on 127.0.0.1:{port} within 30s");
-}
 
 #[tokio::test]
 async fn server_everything_over_legacy_sse() {
-    let port = free_port();
-    let mut server = Command::new("node")
-        .arg(SERVER)
-        .arg("sse")
-        .env("PORT", port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn node");
-    wait_for_port(port).await;
+    let mut server = EverythingServer::start("sse").await;
+    let port = server.port;
 
     let transport = connect(
         reqwest::Client::builder().no_proxy().build().unwrap(),
@@ -71,7 +41,7 @@ async fn server_everything_over_legacy_sse() {
     let text = result.content[0].as_text().expect("text content");
     assert_eq!(text.text, "Echo: hello over sse");
 
-    server.kill().await.expect("kill server");
+    server.kill().await;
     tokio::time::timeout(Duration::from_secs(10), running.waiting())
         .await
         .expect("service should end once the SSE stream closes")

@@ -135,6 +135,16 @@ fn read_config(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
+/// Wait (up to `WAIT`) for the element matching `css`; `what` names it in the failure.
+async fn wait_css(client: &Client, css: &str, what: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|err| panic!("{what} ({css}): {err}"))
+}
+
 async fn save_screenshot(client: &Client, name: &str) -> PathBuf {
     let png = client.screenshot().await.expect("screenshot");
     let path = output_dir().join(name);
@@ -168,11 +178,12 @@ async fn editor_window_shows_the_servers_config_page_from_the_in_process_core() 
     assert_eq!(url.path(), "/ui/");
     assert_eq!(url.fragment(), Some("/servers/hx/config?embed=1"));
     // Embedded mode: the server's cards, without the UI's navigation.
-    client
-        .wait()
-        .for_element(Locator::Css(r#"section.kv[data-scope="headers"]"#))
-        .await
-        .expect("headers card");
+    wait_css(
+        &client,
+        r#"section.kv[data-scope="headers"]"#,
+        "headers card",
+    )
+    .await;
     client
         .find(Locator::Css(r#"section.kv[data-scope="env"]"#))
         .await
@@ -208,12 +219,7 @@ async fn header_added_and_converted_to_a_secret_in_the_editor_reaches_config_and
         ])
         .await;
     let card = r#"section.kv[data-scope="headers"]"#;
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(card))
-        .await
-        .expect("the Headers card in the editor window");
+    wait_css(&client, card, "the Headers card in the editor window").await;
     client
         .find(Locator::XPath(
             r#"//section[@data-scope="headers"]//button[contains(., "Add header")]"#,
@@ -223,12 +229,7 @@ async fn header_added_and_converted_to_a_secret_in_the_editor_reaches_config_and
         .click()
         .await
         .unwrap();
-    let form = client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(&format!("{card} form.add")))
-        .await
-        .unwrap();
+    let form = wait_css(&client, &format!("{card} form.add"), "the add-header form").await;
     form.find(Locator::Css(r#"input[aria-label="New header name"]"#))
         .await
         .unwrap()
@@ -247,14 +248,12 @@ async fn header_added_and_converted_to_a_secret_in_the_editor_reaches_config_and
         .click()
         .await
         .unwrap();
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(&format!(
-            r#"{card} li[data-key="X-Tray-Test"]"#
-        )))
-        .await
-        .expect("the new header listed in the card");
+    wait_css(
+        &client,
+        &format!(r#"{card} li[data-key="X-Tray-Test"]"#),
+        "the new header listed in the card",
+    )
+    .await;
 
     wait_for("the header in the config file", WAIT, || async {
         (read_config(&config_path)["mcpServers"][0]["headers"]["X-Tray-Test"]
@@ -277,12 +276,12 @@ async fn header_added_and_converted_to_a_secret_in_the_editor_reaches_config_and
         .click()
         .await
         .unwrap();
-    let secret_name = client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(r#"#convert-form input[name="secret_name"]"#))
-        .await
-        .expect("the convert-to-secret dialog");
+    let secret_name = wait_css(
+        &client,
+        r#"#convert-form input[name="secret_name"]"#,
+        "the convert-to-secret dialog",
+    )
+    .await;
     secret_name.clear().await.unwrap();
     secret_name.send_keys(SECRET_NAME).await.unwrap();
     client
@@ -294,14 +293,12 @@ async fn header_added_and_converted_to_a_secret_in_the_editor_reaches_config_and
         .click()
         .await
         .unwrap();
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(&format!(
-            r#"{row} [data-kind="keyring"][data-secret="{SECRET_NAME}"]"#
-        )))
-        .await
-        .expect("the keyring chip in place of the value");
+    wait_css(
+        &client,
+        &format!(r#"{row} [data-kind="keyring"][data-secret="{SECRET_NAME}"]"#),
+        "the keyring chip in place of the value",
+    )
+    .await;
     let reference = format!("${{keyring:{SECRET_NAME}}}");
     wait_for("the reference in the config file", WAIT, || async {
         (read_config(&config_path)["mcpServers"][0]["headers"]["X-Tray-Test"] == json!(reference))

@@ -57,6 +57,47 @@ pub fn everything_js() -> PathBuf {
     path
 }
 
+/// `@modelcontextprotocol/server-everything` serving `mode` (`streamableHttp` or `sse`) on a
+/// free loopback port; killed on drop.
+pub struct EverythingServer {
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    child: tokio::process::Child,
+}
+
+impl EverythingServer {
+    /// Start it and wait until it accepts connections.
+    pub async fn start(mode: &str) -> Self {
+        let port = free_port();
+        let child = tokio::process::Command::new("node")
+            .arg(everything_js())
+            .arg(mode)
+            .env("PORT", port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn node");
+        wait_for(
+            &format!("server-everything ({mode}) to listen on port {port}"),
+            Duration::from_secs(30),
+            || async {
+                tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .ok()
+                    .map(|_| ())
+            },
+        )
+        .await;
+        Self { port, child }
+    }
+
+    /// Kill it now (e.g. to test what a client does when the server goes away).
+    pub async fn kill(&mut self) {
+        self.child.kill().await.expect("kill server-everything");
+    }
+}
+
 /// Poll `check` every 50 ms until it returns `Some` or `timeout` passes (then panic with `what`).
 pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
 where
