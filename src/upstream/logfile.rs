@@ -1,5 +1,6 @@
 //! Per-server log file (`<data_dir>/logs/server-<name>.log`) with a small in-memory tail.
 
+use super::logstream::LogBus;
 use std::collections::VecDeque;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,8 @@ struct LogInner {
     tail: VecDeque<String>,
     /// Secret values replaced by their mask before a line is stored.
     secrets: Vec<String>,
+    /// Where every (scrubbed) line is also published live, with the server name.
+    live: Option<(LogBus, Arc<str>)>,
 }
 
 impl ServerLog {
@@ -40,8 +43,16 @@ impl ServerLog {
                 file,
                 tail: VecDeque::new(),
                 secrets: Vec::new(),
+                live: None,
             })),
         }
+    }
+
+    /// Also publish every later line (after secret scrubbing) on `bus` as `server`'s.
+    pub fn publish_to(self, bus: &LogBus, server: &str) -> Self {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).live =
+            Some((bus.clone(), Arc::from(server)));
+        self
     }
 
     /// Record a line the server wrote to stderr.
@@ -91,6 +102,9 @@ impl ServerLog {
         }
         if inner.tail.len() == TAIL_LINES {
             inner.tail.pop_front();
+        }
+        if let Some((bus, server)) = &inner.live {
+            bus.publish(server, &entry, &stamp.to_string());
         }
         inner.tail.push_back(entry);
     }
@@ -142,5 +156,28 @@ mod tests {
         );
         let file = std::fs::read_to_string(&path).unwrap();
         assert!(!file.contains("tok-1234567890"), "{file}");
+    }
+
+    #[tokio::test]
+    async fn published_lines_are_scrubbed_and_match_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.log");
+        let bus = LogBus::default();
+        let mut rx = bus.subscribe();
+        let log = ServerLog::open(&path).publish_to(&bus, "srv");
+        log.set_secrets(["tok-1234567890".to_string()]);
+        log.stderr_line("using token tok-1234567890");
+        log.event("connected");
+        let first = rx.recv().await.unwrap();
+        assert_eq!(&*first.server, "srv");
+        assert!(!first.line.contains("tok-1234567890"), "{first:?}");
+        assert!(
+            first.line.contains("[stderr] using token ••••90"),
+            "{first:?}"
+        );
+        assert!(first.line.starts_with(&first.ts), "{first:?}");
+        let second = rx.recv().await.unwrap();
+        assert!(second.line.ends_with("[proxy] connected"), "{second:?}");
+        assert_eq!(log.tail(2), vec![first.line, second.line]);
     }
 }
