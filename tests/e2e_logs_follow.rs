@@ -2,8 +2,11 @@
 //! upstream writes after it started, stops cleanly on SIGTERM and fails when the core goes.
 
 mod common;
+mod rest_support;
 
 use common::*;
+use futures::StreamExt;
+use rest_support::{Api, KEY};
 use serde_json::json;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
@@ -141,4 +144,79 @@ async fn follow_streams_new_lines_until_terminated_or_the_core_goes() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("nope"), "{stderr}");
     proxy.terminate();
+}
+
+/// Resident memory of `pid` in KiB (Linux `/proc`).
+fn rss_kib(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/PID/status")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stderr_flood_never_waits_for_a_stalled_log_reader() {
+    const FLOOD: usize = 400_000;
+    let script = format!(
+        "yes flood-line-0123456789abcdef | head -n {FLOOD} >&2; exec '{}' stdio --name fl",
+        fixture_bin().display()
+    );
+    let proxy = Proxy::start(
+        json!([{"name": "fl", "protocol": "stdio", "command": "sh", "args": ["-c", script], "enabled": false}]),
+        json!({}),
+    );
+    let api = Api::new(&proxy.base);
+    // A reader that subscribes and then does not read while the server floods its stderr.
+    let stalled = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/servers/fl/logs/stream?tail=0&apikey={KEY}",
+            proxy.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stalled.status(), 200);
+    let before = rss_kib(proxy.pid());
+    assert_eq!(api.post("/servers/fl/enable", json!({})).await.status, 200);
+    // The server gets past its flood and up although nobody reads the stream.
+    api.wait_ready("fl").await;
+    let log = proxy.server_log("fl");
+    wait_for("the whole flood in the log file", WAIT, || async {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        (text.matches("flood-line").count() == FLOOD).then_some(())
+    })
+    .await;
+    let after = rss_kib(proxy.pid());
+    assert!(
+        after < before + 48 * 1024,
+        "memory grew from {before} KiB to {after} KiB during the flood"
+    );
+    // The stalled reader learns that it missed lines instead of getting all of them.
+    let mut events = sse_stream::SseStream::from_bytes_stream(stalled.bytes_stream());
+    let (mut lines, mut dropped) = (0usize, 0u64);
+    while dropped == 0 {
+        let item = tokio::time::timeout(WAIT, events.next())
+            .await
+            .expect("an event in time")
+            .expect("the stream is open")
+            .unwrap();
+        let data: serde_json::Value =
+            serde_json::from_str(item.data.as_deref().unwrap_or("null")).unwrap();
+        match item.event.as_deref() {
+            Some("server.log") => {
+                assert_eq!(data["server"], "fl");
+                lines += 1;
+            }
+            Some("server.log.dropped") => dropped = data["dropped"].as_u64().unwrap(),
+            _ => {}
+        }
+        assert!(lines <= FLOOD, "more lines than were written");
+    }
+    eprintln!("flood of {FLOOD} lines: core RSS {before} -> {after} KiB; the stalled reader got {lines} lines, then dropped={dropped}");
+    assert!(
+        dropped > 0 && lines < FLOOD,
+        "lines {lines}, dropped {dropped}"
+    );
 }
