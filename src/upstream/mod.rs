@@ -10,6 +10,7 @@ pub mod relay;
 pub mod shim;
 pub mod sse;
 pub mod state;
+pub mod stderr_lines;
 pub mod stdio;
 pub mod supervisor;
 
