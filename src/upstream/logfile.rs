@@ -60,6 +60,12 @@ impl ServerLog {
         self.write("stderr", line);
     }
 
+    /// Record the kept start of an overlong stderr line (the rest was discarded). A secret
+    /// split by the cut is masked as well: its kept part is replaced by `••••`.
+    pub fn stderr_line_cut(&self, head: &str) {
+        self.write_scrubbed("stderr", head, true);
+    }
+
     /// Record an event of the proxy about this server.
     pub fn event(&self, line: &str) {
         self.write("proxy", line);
@@ -88,6 +94,10 @@ impl ServerLog {
     }
 
     fn write(&self, source: &str, line: &str) {
+        self.write_scrubbed(source, line, false);
+    }
+
+    fn write_scrubbed(&self, source: &str, line: &str, cut: bool) {
         let stamp = humantime::format_rfc3339_millis(std::time::SystemTime::now());
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut line = line.to_string();
@@ -95,6 +105,13 @@ impl ServerLog {
             if line.contains(secret.as_str()) {
                 line = line.replace(secret.as_str(), &crate::secrets::mask_value(secret));
             }
+        }
+        if cut {
+            mask_cut_secret(&mut line, &inner.secrets);
+            line.push_str(&format!(
+                " … (line cut at {} bytes)",
+                super::stderr_lines::MAX_STDERR_LINE
+            ));
         }
         let entry = format!("{stamp} [{source}] {line}");
         if let Some(file) = inner.file.as_mut() {
@@ -137,6 +154,26 @@ impl ServerLog {
     }
 }
 
+/// Replace a trailing start of any secret (left by cutting a line inside it) with `••••`.
+fn mask_cut_secret(line: &mut String, secrets: &[String]) {
+    let longest = secrets
+        .iter()
+        .filter_map(|secret| {
+            secret
+                .char_indices()
+                .skip(1)
+                .map(|(i, _)| &secret[..i])
+                .filter(|start| line.ends_with(start))
+                .map(str::len)
+                .max()
+        })
+        .max();
+    if let Some(len) = longest {
+        line.truncate(line.len() - len);
+        line.push_str("••••");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +193,22 @@ mod tests {
         );
         let file = std::fs::read_to_string(&path).unwrap();
         assert!(!file.contains("tok-1234567890"), "{file}");
+    }
+
+    #[test]
+    fn a_secret_split_by_a_cut_line_is_masked() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = ServerLog::open(&dir.path().join("s.log"));
+        log.set_secrets(["tok-1234567890".to_string()]);
+        log.stderr_line_cut("xxxx token tok-12345");
+        let line = log.tail(1).join("");
+        assert!(
+            line.contains("[stderr] xxxx token •••• … (line cut at 65536 bytes)"),
+            "{line}"
+        );
+        assert!(!line.contains("tok-1"), "{line}");
+        log.stderr_line_cut("no secret here");
+        assert!(log.tail(1)[0].contains("no secret here … (line cut"));
     }
 
     #[tokio::test]

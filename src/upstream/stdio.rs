@@ -120,7 +120,14 @@ pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> 
     };
     let stderr_task = child.stderr.take().map(|stderr| {
         tokio::spawn(async move {
-            super::stderr_lines::for_each_line(stderr, |line| log.stderr_line(line)).await;
+            super::stderr_lines::for_each_line(stderr, |line, cut| {
+                if cut {
+                    log.stderr_line_cut(line)
+                } else {
+                    log.stderr_line(line)
+                }
+            })
+            .await;
         })
     });
     Ok(SpawnedStdio {
