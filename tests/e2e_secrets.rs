@@ -112,6 +112,8 @@ async fn canary_secrets_never_leave_the_core() {
         )
         .await;
     assert_eq!(added.status, 201);
+    // Live log lines (SSE `server.log`) of the restarted stdio server.
+    let sc_live = Events::subscribe_to(&proxy.base, "/api/v1/servers/sc/logs/stream?tail=0").await;
     api.post("/servers/sc/restart", json!({})).await;
     api.wait_ready("hc").await;
     api.wait_ready("sc").await;
@@ -175,6 +177,21 @@ async fn canary_secrets_never_leave_the_core() {
         "{}",
         sc_log.text
     );
+    let live = sc_live
+        .wait("server.log", |d| {
+            d["line"]
+                .as_str()
+                .is_some_and(|l| l.contains("starting with token="))
+        })
+        .await;
+    assert!(
+        live["line"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("starting with token={env_mask}")),
+        "{live}"
+    );
+    assert_eq!(live["server"], "sc");
     events
         .wait("servers.changed", |d| d["name"] == "added")
         .await;
@@ -190,6 +207,7 @@ async fn canary_secrets_never_leave_the_core() {
     let mut surfaces: Vec<(String, String)> = vec![
         ("REST".into(), api.transcript()),
         ("SSE".into(), events.transcript()),
+        ("SSE server.log".into(), sc_live.transcript()),
         ("MCP".into(), mcp_outputs.join("\n")),
         ("CLI".into(), cli_outputs.join("\n")),
     ];

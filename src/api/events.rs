@@ -4,6 +4,7 @@
 //! redacted object, or `server: null` once removed), `tools.changed`, `config.saved`,
 //! `config.reloaded`, `config.invalid`, `approvals.changed`, `docker.pull`,
 //! `tool_call.started` / `tool_call.finished`, and `ping` every 30 s.
+//! Server log lines have their own stream (`server.log`, see [`super::log_stream`]).
 
 use super::system::status_view;
 use super::ApiState;

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod envelope;
 pub mod events;
+pub mod log_stream;
 pub mod openapi;
 pub mod request_id;
 pub mod secrets;
@@ -49,6 +50,7 @@ fn protected_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(servers::restart_server))
         .routes(routes!(servers::server_tools))
         .routes(routes!(servers::server_logs))
+        .routes(routes!(log_stream::server_log_stream))
         .routes(routes!(tools::list_tools))
         .routes(routes!(tools::search_tools))
         .routes(routes!(tools::call_tool))

@@ -129,6 +129,7 @@ mod tests {
             ("/api/v1/servers/{name}/restart", "post"),
             ("/api/v1/servers/{name}/tools", "get"),
             ("/api/v1/servers/{name}/logs", "get"),
+            ("/api/v1/servers/{name}/logs/stream", "get"),
             ("/api/v1/tools", "get"),
             ("/api/v1/index/search", "get"),
             ("/api/v1/tools/call", "post"),

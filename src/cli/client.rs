@@ -186,6 +186,37 @@ impl ApiClient {
         Err(CliError::api(message))
     }
 
+    /// Open the event stream at `/api/v1{path}` (no overall timeout); errors are enveloped.
+    pub async fn open_stream(&self, path: &str) -> Result<reqwest::Response, CliError> {
+        let url = format!("{}{}{path}", self.base, crate::api::API_PREFIX);
+        let response = self
+            .http
+            .get(&url)
+            .header("X-API-Key", &self.key)
+            .header("X-MCPProxy-Source", "cli")
+            .header("Accept", "text/event-stream")
+            .send()
+            .await
+            .map_err(|err| self.unreachable(&err))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            return Err(CliError::api(format!(
+                "the core at {} rejected the API key; the CLI uses `api_key` from {} (or {API_KEY_ENV}), which must match the running core's",
+                self.base,
+                self.config_path.display()
+            )));
+        }
+        let text = response.text().await.unwrap_or_default();
+        let message = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|e| e["error"].as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("request failed with HTTP {status}"));
+        Err(CliError::api(message))
+    }
+
     fn unreachable(&self, err: &reqwest::Error) -> CliError {
         let reason = if err.is_timeout() {
             "timed out".to_string()

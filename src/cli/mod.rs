@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod auth;
 pub mod client;
+pub mod follow;
 pub mod output;
 pub mod secrets;
 pub mod serve;

@@ -127,6 +127,9 @@ pub struct LogsArgs {
     /// Number of lines.
     #[arg(long, short = 'n', default_value_t = 50)]
     pub tail: usize,
+    /// Keep printing new lines as the server writes them (until Ctrl-C).
+    #[arg(long, short = 'f')]
+    pub follow: bool,
 }
 
 /// `"Name: value"` → (name, value). The value is never echoed in errors.
@@ -380,6 +383,10 @@ pub async fn run(
                 )
             },
         ),
+        UpstreamCommand::Logs(args) if args.follow => {
+            super::follow::follow(client, &args.name, args.tail, format).await?;
+            return Ok(String::new());
+        }
         UpstreamCommand::Logs(args) => (
             client
                 .request(

@@ -1,5 +1,6 @@
 //! Per-server log file (`<data_dir>/logs/server-<name>.log`) with a small in-memory tail.
 
+use super::logstream::LogBus;
 use std::collections::VecDeque;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,8 @@ struct LogInner {
     tail: VecDeque<String>,
     /// Secret values replaced by their mask before a line is stored.
     secrets: Vec<String>,
+    /// Where every (scrubbed) line is also published live, with the server name.
+    live: Option<(LogBus, Arc<str>)>,
 }
 
 impl ServerLog {
@@ -40,13 +43,27 @@ impl ServerLog {
                 file,
                 tail: VecDeque::new(),
                 secrets: Vec::new(),
+                live: None,
             })),
         }
+    }
+
+    /// Also publish every later line (after secret scrubbing) on `bus` as `server`'s.
+    pub fn publish_to(self, bus: &LogBus, server: &str) -> Self {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).live =
+            Some((bus.clone(), Arc::from(server)));
+        self
     }
 
     /// Record a line the server wrote to stderr.
     pub fn stderr_line(&self, line: &str) {
         self.write("stderr", line);
+    }
+
+    /// Record the kept start of an overlong stderr line (the rest was discarded). A secret
+    /// split by the cut is masked as well: its kept part is replaced by `••••`.
+    pub fn stderr_line_cut(&self, head: &str) {
+        self.write_scrubbed("stderr", head, true);
     }
 
     /// Record an event of the proxy about this server.
@@ -77,6 +94,10 @@ impl ServerLog {
     }
 
     fn write(&self, source: &str, line: &str) {
+        self.write_scrubbed(source, line, false);
+    }
+
+    fn write_scrubbed(&self, source: &str, line: &str, cut: bool) {
         let stamp = humantime::format_rfc3339_millis(std::time::SystemTime::now());
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut line = line.to_string();
@@ -85,12 +106,22 @@ impl ServerLog {
                 line = line.replace(secret.as_str(), &crate::secrets::mask_value(secret));
             }
         }
+        if cut {
+            mask_cut_secret(&mut line, &inner.secrets);
+            line.push_str(&format!(
+                " … (line cut at {} bytes)",
+                super::stderr_lines::MAX_STDERR_LINE
+            ));
+        }
         let entry = format!("{stamp} [{source}] {line}");
         if let Some(file) = inner.file.as_mut() {
             let _ = writeln!(file, "{entry}");
         }
         if inner.tail.len() == TAIL_LINES {
             inner.tail.pop_front();
+        }
+        if let Some((bus, server)) = &inner.live {
+            bus.publish(server, &entry, &stamp.to_string());
         }
         inner.tail.push_back(entry);
     }
@@ -123,6 +154,26 @@ impl ServerLog {
     }
 }
 
+/// Replace a trailing start of any secret (left by cutting a line inside it) with `••••`.
+fn mask_cut_secret(line: &mut String, secrets: &[String]) {
+    let longest = secrets
+        .iter()
+        .filter_map(|secret| {
+            secret
+                .char_indices()
+                .skip(1)
+                .map(|(i, _)| &secret[..i])
+                .filter(|start| line.ends_with(start))
+                .map(str::len)
+                .max()
+        })
+        .max();
+    if let Some(len) = longest {
+        line.truncate(line.len() - len);
+        line.push_str("••••");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +193,44 @@ mod tests {
         );
         let file = std::fs::read_to_string(&path).unwrap();
         assert!(!file.contains("tok-1234567890"), "{file}");
+    }
+
+    #[test]
+    fn a_secret_split_by_a_cut_line_is_masked() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = ServerLog::open(&dir.path().join("s.log"));
+        log.set_secrets(["tok-1234567890".to_string()]);
+        log.stderr_line_cut("xxxx token tok-12345");
+        let line = log.tail(1).join("");
+        assert!(
+            line.contains("[stderr] xxxx token •••• … (line cut at 65536 bytes)"),
+            "{line}"
+        );
+        assert!(!line.contains("tok-1"), "{line}");
+        log.stderr_line_cut("no secret here");
+        assert!(log.tail(1)[0].contains("no secret here … (line cut"));
+    }
+
+    #[tokio::test]
+    async fn published_lines_are_scrubbed_and_match_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.log");
+        let bus = LogBus::default();
+        let mut rx = bus.subscribe();
+        let log = ServerLog::open(&path).publish_to(&bus, "srv");
+        log.set_secrets(["tok-1234567890".to_string()]);
+        log.stderr_line("using token tok-1234567890");
+        log.event("connected");
+        let first = rx.recv().await.unwrap();
+        assert_eq!(&*first.server, "srv");
+        assert!(!first.line.contains("tok-1234567890"), "{first:?}");
+        assert!(
+            first.line.contains("[stderr] using token ••••90"),
+            "{first:?}"
+        );
+        assert!(first.line.starts_with(&first.ts), "{first:?}");
+        let second = rx.recv().await.unwrap();
+        assert!(second.line.ends_with("[proxy] connected"), "{second:?}");
+        assert_eq!(log.tail(2), vec![first.line, second.line]);
     }
 }

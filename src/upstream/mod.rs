@@ -3,12 +3,14 @@
 pub mod client;
 pub mod connect;
 pub mod logfile;
+pub mod logstream;
 pub mod oauth;
 pub mod progress;
 pub mod relay;
 pub mod shim;
 pub mod sse;
 pub mod state;
+pub mod stderr_lines;
 pub mod stdio;
 pub mod supervisor;
 
@@ -40,6 +42,8 @@ pub struct UpstreamContext {
     pub events: EventBus,
     /// Directory of per-server logs.
     pub logs_dir: PathBuf,
+    /// Live feed of every server's log lines.
+    pub log_bus: logstream::LogBus,
     /// Reconnect delays.
     pub backoff: Backoff,
     /// OAuth state of HTTP/SSE upstreams.
@@ -84,6 +88,7 @@ impl UpstreamContext {
             relay: Relay::default(),
             events,
             logs_dir,
+            log_bus: logstream::LogBus::default(),
             backoff: Backoff::default(),
             oauth,
             shim: None,
@@ -189,7 +194,8 @@ impl UpstreamManager {
         } else {
             ConnectionState::Connecting
         };
-        let log = ServerLog::open(&stdio::log_path(&self.ctx.logs_dir, &config.name));
+        let log = ServerLog::open(&stdio::log_path(&self.ctx.logs_dir, &config.name))
+            .publish_to(&self.ctx.log_bus, &config.name);
         log.set_secrets(crate::secrets::secret_values(&config));
         let isolation = crate::docker::Isolator::new(self.ctx.docker.clone(), &config, log.clone());
         let upstream = Arc::new(Upstream {
@@ -226,7 +232,8 @@ impl UpstreamManager {
     /// Nothing is registered, indexed or exposed; used by a person to review a quarantined
     /// server before approving it.
     pub async fn inspect(&self, config: &ServerConfig) -> Result<Vec<rmcp::model::Tool>, String> {
-        let log = ServerLog::open(&stdio::log_path(&self.ctx.logs_dir, &config.name));
+        let log = ServerLog::open(&stdio::log_path(&self.ctx.logs_dir, &config.name))
+            .publish_to(&self.ctx.log_bus, &config.name);
         log.set_secrets(crate::secrets::secret_values(config));
         log.event("review: connecting once to list tools (quarantine stays in force)");
         let isolation = crate::docker::Isolator::new(self.ctx.docker.clone(), config, log.clone());

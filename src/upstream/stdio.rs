@@ -4,7 +4,6 @@ use crate::upstream::logfile::ServerLog;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// What is needed to start a stdio server (secrets already resolved).
 #[derive(Debug, Clone)]
@@ -121,10 +120,14 @@ pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> 
     };
     let stderr_task = child.stderr.take().map(|stderr| {
         tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                log.stderr_line(&line);
-            }
+            super::stderr_lines::for_each_line(stderr, |line, cut| {
+                if cut {
+                    log.stderr_line_cut(line)
+                } else {
+                    log.stderr_line(line)
+                }
+            })
+            .await;
         })
     });
     Ok(SpawnedStdio {

@@ -142,12 +142,18 @@ pub struct Events {
 impl Events {
     /// Subscribe to `/events` with `?apikey=` and record everything in the background.
     pub async fn subscribe(base: &str) -> Self {
+        Self::subscribe_to(base, "/events").await
+    }
+
+    /// Subscribe to the event stream at `path` (may carry a query) with `?apikey=`.
+    pub async fn subscribe_to(base: &str, path: &str) -> Self {
         let events = Events::default();
+        let sep = if path.contains('?') { '&' } else { '?' };
         let response = reqwest::Client::new()
-            .get(format!("{base}/events?apikey={KEY}"))
+            .get(format!("{base}{path}{sep}apikey={KEY}"))
             .send()
             .await
-            .expect("GET /events");
+            .expect("GET event stream");
         assert_eq!(response.status(), 200);
         assert!(response.headers().contains_key("x-request-id"));
         let seen = events.seen.clone();

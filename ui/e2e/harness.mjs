@@ -101,7 +101,7 @@ export async function waitFor(what, probe, { timeoutMs = 30_000, everyMs = 200 }
   throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
 }
 
-/** A core with one HTTP fixture upstream (`fx`), one stdio server (`local`) and one quarantined server. */
+/** A core with one HTTP fixture upstream (`fx`), stdio servers `local` (disabled) and `chatty`, and one quarantined server. */
 export async function startCore({ apiKey, env = {}, secretEnvValue }) {
   const dir = mkdtempSync(join(tmpdir(), "mcpproxy-ui-e2e-"));
   const fixture = await spawnUntil(paths.fixture, ["http", "--port", "0", "--name", "fx"], /^LISTENING (\S+)/, {
@@ -122,6 +122,8 @@ export async function startCore({ apiKey, env = {}, secretEnvValue }) {
         quarantined: false,
         enabled: false,
       },
+      // Writes to stderr on its `sleep` tool (live log lines).
+      { name: "chatty", protocol: "stdio", command: paths.fixture, args: ["stdio", "--name", "chatty"], quarantined: false },
       { name: "newcomer", protocol: "stdio", command: paths.fixture, args: ["stdio", "--name", "newcomer"], quarantined: true },
     ],
   };

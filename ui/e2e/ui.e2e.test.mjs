@@ -19,6 +19,7 @@ let page;
 const shots = outputDir();
 const responses = []; // {url, status, body}
 const patches = []; // bodies of PATCH requests the page sent
+const requests = []; // URLs of every request the page sent
 const sseText = []; // what /events sent while the tests ran
 let sseAbort;
 
@@ -89,6 +90,7 @@ before(async () => {
   page = await context.newPage();
   page.setDefaultTimeout(15_000);
   page.on("request", (req) => {
+    requests.push(req.url());
     if (req.method() === "PATCH") patches.push(req.postData());
   });
   page.on("response", async (res) => {
@@ -322,6 +324,32 @@ describe("web UI", () => {
     const log = page.getByLabel("Log of fx");
     await waitFor("log lines", async () => (await log.innerText()).trim().length > 0);
     await shot("08-server-logs");
+
+    // Live: a line the upstream writes after the tab is open appears without reload or polling.
+    await serverReady("chatty");
+    await page.goto(`${core.base}/ui/#/servers/chatty/logs`);
+    await page.evaluate(() => (window.__sameDocument = true));
+    const chatty = page.getByLabel("Log of chatty");
+    await waitFor("chatty's tail", async () => (await chatty.innerText()).includes("fixture_server chatty starting"));
+    await page.getByTestId("log-stream").getByText("live").waitFor();
+    const since = requests.length;
+    // The call takes 2.5 s, longer than the old 2 s poll interval: a poller would show up.
+    const { status } = await core.api("POST", "/tools/call", { name: "chatty:sleep", args: { ms: 2500 } });
+    assert.equal(status, 200);
+    await waitFor("the live line", async () => (await chatty.innerText()).includes("chatty: sleep started (2500 ms)"));
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, "the page was not reloaded");
+    const later = requests.slice(since).map((u) => new URL(u).pathname);
+    assert.deepEqual(later.filter((p) => p.endsWith("/logs")), [], "no GET …/logs polling");
+    assert.deepEqual(later.filter((p) => p.endsWith("/logs/stream")), [], "the stream stayed open");
+    await shot("08b-server-logs-live");
+
+    // Pause holds new lines back; resume shows them.
+    await page.getByRole("button", { name: "Pause" }).click();
+    await core.api("POST", "/tools/call", { name: "chatty:sleep", args: { ms: 3 } });
+    await page.getByRole("button", { name: /^Resume \(\d+ new\)/ }).waitFor();
+    assert.ok(!(await chatty.innerText()).includes("sleep started (3 ms)"), "paused: the line is held");
+    await page.getByRole("button", { name: /^Resume/ }).click();
+    await waitFor("held line shown", async () => (await chatty.innerText()).includes("sleep started (3 ms)"));
   });
 
   test("tools page: BM25 search and catalogue", async () => {

@@ -83,3 +83,22 @@ describe("subscribe", () => {
     expect(retryDelay(50)).toBe(30_000);
   });
 });
+
+describe("subscribeTo", () => {
+  it("adds the key to a path that already has a query and listens to the given events", async () => {
+    const { subscribeTo } = await import("./events");
+    const sources: FakeSource[] = [];
+    const got: [string, unknown][] = [];
+    const stop = subscribeTo("/x?tail=5", ["a.b"], "k", (n, d) => got.push([n, d]), () => {}, (url) => {
+      const src = new FakeSource(url);
+      sources.push(src);
+      return src;
+    });
+    expect(sources[0].url).toBe("/x?tail=5&apikey=k");
+    sources[0].emit("a.b", '{"line":"x"}');
+    sources[0].emit("servers.changed", "{}");
+    expect(got).toEqual([["a.b", { line: "x" }]]);
+    stop();
+    expect(sources[0].closed).toBe(true);
+  });
+});

@@ -41,8 +41,27 @@ export function subscribe(
   key: string,
   listener: Listener,
   onState: (state: LiveState) => void,
+  open?: (url: string) => SourceLike,
+  timers?: Timers,
+): () => void {
+  return subscribeTo("/events", EVENT_NAMES, key, listener, onState, open, timers);
+}
+
+/** Timer functions (injectable for tests). */
+export interface Timers {
+  set: (f: () => void, ms: number) => unknown;
+  clear: (t: unknown) => void;
+}
+
+/** Like {@link subscribe}, for any event stream `path` of the core and the events `names`. */
+export function subscribeTo<N extends string>(
+  path: string,
+  names: readonly N[],
+  key: string,
+  listener: (name: N, data: unknown) => void,
+  onState: (state: LiveState) => void,
   open: (url: string) => SourceLike = (url) => new EventSource(url) as unknown as SourceLike,
-  timers: { set: (f: () => void, ms: number) => unknown; clear: (t: unknown) => void } = {
+  timers: Timers = {
     set: (f, ms) => setTimeout(f, ms),
     clear: (t) => clearTimeout(t as ReturnType<typeof setTimeout>),
   },
@@ -51,10 +70,11 @@ export function subscribe(
   let timer: unknown = null;
   let attempt = 0;
   let closed = false;
+  const url = `${path}${path.includes("?") ? "&" : "?"}apikey=${encodeURIComponent(key)}`;
   const connect = () => {
     timer = null;
     onState("connecting");
-    const s = open(`/events?apikey=${encodeURIComponent(key)}`);
+    const s = open(url);
     source = s;
     s.onopen = () => {
       attempt = 0;
@@ -69,7 +89,7 @@ export function subscribe(
       s.close();
       if (!closed) timer = timers.set(connect, retryDelay(attempt++));
     };
-    for (const name of EVENT_NAMES) {
+    for (const name of names) {
       s.addEventListener(name, (e) => {
         let data: unknown = null;
         try {
