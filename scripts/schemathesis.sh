@@ -122,6 +122,7 @@ repo="$(pwd)"
   --header "X-API-Key: $api_key" \
   --checks not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance \
   --exclude-path /events \
+  --exclude-path-regex '/logs/stream$' \
   "${exclude[@]}" \
   --max-examples "${MCPPROXY_ST_EXAMPLES:-30}" \
   --seed "${MCPPROXY_ST_SEED:-7}" \
