@@ -3,7 +3,8 @@
 // with PKCE checks) and its bearer-auth middleware. The provider below is ours: it approves
 // every authorization at once (no login page), issues short-lived access tokens
 // (TOKEN_TTL seconds) with rotating refresh tokens, and has admin endpoints to revoke refresh
-// tokens and read counters.
+// tokens and read counters. It implements RFC 7009 revocation (`/revoke`, advertised as
+// `revocation_endpoint` by the SDK router): revoked tokens stop working at once.
 //
 // Usage: PORT=0 TOKEN_TTL=4 node oauth_fixture.mjs   → prints "READY http://127.0.0.1:<port>"
 import { randomUUID } from 'node:crypto';
@@ -14,17 +15,21 @@ import {
   InvalidGrantError,
   InvalidRequestError,
   InvalidTokenError,
+  ServerError,
 } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 
 const ttl = Number(process.env.TOKEN_TTL ?? 3600);
+let failRevocation = false;
 const stats = {
   registrations: 0,
   authorizations: 0,
   code_exchanges: 0,
   refreshes: 0,
   refresh_failures: 0,
+  revocations: 0,
+  revocation_requests: 0,
   tool_calls: 0,
   resources: [],
 };
@@ -105,6 +110,19 @@ class FixtureProvider {
     return this.issue(client.client_id, entry.scopes, resource ?? entry.resource);
   }
 
+  // RFC 7009: an unknown token or one of another client is ignored (still 200).
+  async revokeToken(client, request) {
+    stats.revocation_requests += 1;
+    if (failRevocation) throw new ServerError('revocation is switched off for this test');
+    for (const map of [this.refreshTokens, this.accessTokens]) {
+      const entry = map.get(request.token);
+      if (entry && entry.clientId === client.client_id) {
+        map.delete(request.token);
+        stats.revocations += 1;
+      }
+    }
+  }
+
   async verifyAccessToken(token) {
     const entry = this.accessTokens.get(token);
     if (!entry || entry.expiresAt < Date.now()) {
@@ -167,6 +185,15 @@ const listener = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
     const revoked = provider.refreshTokens.size;
     provider.refreshTokens.clear();
     res.json({ revoked });
+  });
+  app.post('/admin/revoke-access-tokens', (_req, res) => {
+    const revoked = provider.accessTokens.size;
+    provider.accessTokens.clear();
+    res.json({ revoked });
+  });
+  app.post('/admin/fail-revocation', (req, res) => {
+    failRevocation = req.query.on !== 'false';
+    res.json({ failRevocation });
   });
   app.get('/admin/stats', (_req, res) => res.json(stats));
   console.log(`READY ${base}`);

@@ -33,9 +33,13 @@ impl Core {
         self.oauth_state_of(name)?.start_login().await
     }
 
-    /// Delete the stored tokens and client registration of server `name`; it needs a new
-    /// login afterwards. Returns how many keyring entries were removed.
-    pub async fn oauth_logout(&self, name: &str) -> Result<usize, OAuthError> {
+    /// Revoke the tokens of server `name` at its authorization server (when it offers RFC 7009
+    /// revocation) and delete its stored tokens and client registration; it needs a new login
+    /// afterwards. Returns how many keyring entries were removed and how revocation went.
+    pub async fn oauth_logout(
+        &self,
+        name: &str,
+    ) -> Result<super::server_auth::LogoutOutcome, OAuthError> {
         self.oauth_state_of(name)?.logout().await
     }
 

@@ -4,6 +4,7 @@
 use super::browser::Browser;
 use super::challenge::Challenge;
 use super::login::{self, LoginTicket};
+use super::revoke::{self, Revocation, RevokingClient};
 use super::store::{self, ClientRecord, SecretBackend, StoreEvent, TokenStore};
 use super::{OAuthError, OAuthState, OAuthStatus};
 use crate::config::OAuthConfig;
@@ -46,6 +47,16 @@ pub(crate) struct Discovered {
     pub issuer: String,
     pub metadata: AuthorizationMetadata,
     pub legacy: bool,
+}
+
+/// What a logout did: local entries removed and the revocation at the authorization server.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LogoutOutcome {
+    /// Keyring entries removed.
+    pub removed: usize,
+    /// RFC 7009 revocation result.
+    #[serde(flatten)]
+    pub revocation: Revocation,
 }
 
 /// Lead time before expiry at which a token is refreshed: 20 % of its lifetime, 1–60 s.
@@ -636,9 +647,17 @@ impl ServerAuth {
         }
     }
 
-    /// Forget every stored token and client of this server; it needs a login afterwards.
-    pub async fn logout(&self) -> Result<usize, OAuthError> {
+    /// Revoke the stored tokens at the authorization server (RFC 7009), then forget every
+    /// stored token and client of this server; it needs a login afterwards. A failed
+    /// revocation is logged and reported but never keeps the local tokens.
+    pub async fn logout(&self) -> Result<LogoutOutcome, OAuthError> {
         lock(&self.login_cancel).cancel();
+        let revocation = self.revoke_at_server().await;
+        if let Some(err) = &revocation.revocation_error {
+            tracing::warn!(server = %self.name, "OAuth token revocation failed (tokens forgotten locally anyway): {err}");
+        } else if revocation.revoked {
+            tracing::info!(server = %self.name, tokens = revocation.tokens_revoked, "OAuth tokens revoked at the authorization server");
+        }
         self.forget_tokens().await;
         let removed = store::forget_server(&self.backend, &self.name)
             .await
@@ -655,7 +674,73 @@ impl ServerAuth {
                 ..OAuthStatus::default()
             };
         });
-        Ok(removed)
+        Ok(LogoutOutcome {
+            removed,
+            revocation,
+        })
+    }
+
+    /// Revoke the stored tokens of the issuer the server names now.
+    async fn revoke_at_server(&self) -> Revocation {
+        let mut held = Vec::new();
+        let issuers: Vec<String> = self
+            .backend
+            .get_json(&store::index_entry(&self.name))
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        for issuer in issuers {
+            let entry = store::tokens_entry(&self.name, &issuer);
+            if let Ok(Some(creds)) = self.backend.get_json::<StoredCredentials>(&entry).await {
+                if creds.token_response.is_some() {
+                    held.push((issuer, creds));
+                }
+            }
+        }
+        if held.is_empty() {
+            return Revocation::skipped("no tokens were stored");
+        }
+        let found = match tokio::time::timeout(revoke::REVOKE_TIMEOUT, self.discover()).await {
+            Ok(Ok(found)) => found,
+            Ok(Err(err)) => return Revocation::failed(err.to_string()),
+            Err(_) => {
+                return Revocation::failed(format!(
+                    "OAuth discovery for `{}` did not answer within {}s",
+                    self.name,
+                    revoke::REVOKE_TIMEOUT.as_secs()
+                ))
+            }
+        };
+        let Some((_, creds)) = held.iter().find(|(issuer, _)| *issuer == found.issuer) else {
+            let issuers: Vec<&str> = held.iter().map(|(i, _)| i.as_str()).collect();
+            return Revocation::failed(format!(
+                "the stored tokens were issued by {}, but `{}` now names the authorization server {}",
+                issuers.join(", "),
+                self.name,
+                found.issuer
+            ));
+        };
+        let record: Option<ClientRecord> = self
+            .backend
+            .get_json(&store::client_entry(&self.name, &found.issuer))
+            .await
+            .ok()
+            .flatten();
+        let configured = self
+            .config
+            .as_ref()
+            .and_then(|c| c.client_id.clone().map(|id| (id, c.client_secret.clone())));
+        let (client_id, client_secret) = match (configured, record) {
+            (Some(configured), _) => configured,
+            (None, Some(r)) => (r.client_id, r.client_secret),
+            (None, None) => (creds.client_id.clone(), None),
+        };
+        let client = RevokingClient {
+            client_id,
+            client_secret,
+        };
+        revoke::revoke(&self.http, &found.metadata, &client, creds).await
     }
 }
 
