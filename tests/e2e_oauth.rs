@@ -320,6 +320,55 @@ async fn login_call_silent_refresh_then_login_required_after_revocation() {
     drop(proxy);
 }
 
+/// Revoke the access token at the AS: the next call meets a 401 on the live connection, the
+/// token is refreshed once and the call goes through (the tool runs once, no new
+/// authorization). Then revoke access and refresh token: the call fails naming the login
+/// command and the server shows `login_required`.
+async fn call_time_401_recovers_once_then_requires_login(
+    fixture: &Fixture,
+    proxy: &Proxy,
+    all: &common::Client,
+    name: &str,
+) {
+    let tool = format!("{name}__whoami");
+    // 1. The access token is revoked server-side before it expires: the call meets a 401 on
+    //    the live connection, the token is refreshed once and the call goes through.
+    admin(fixture, "revoke-access-tokens").await;
+    let before = fixture.stats().await;
+    assert_eq!(before["refreshes"], 0, "{before}");
+    let retried = call(all, &tool, json!({})).await;
+    assert_ne!(
+        retried.is_error,
+        Some(true),
+        "call after a 401: {retried:?}"
+    );
+    let stats = fixture.stats().await;
+    assert_eq!(stats["refreshes"], 1, "exactly one refresh: {stats}");
+    assert_eq!(stats["authorizations"], 1, "no new authorization: {stats}");
+    assert_eq!(
+        stats["tool_calls"].as_u64(),
+        before["tool_calls"].as_u64().map(|n| n + 1),
+        "the tool ran once: {stats}"
+    );
+    let next = call(all, &tool, json!({})).await;
+    assert_ne!(next.is_error, Some(true), "{next:?}");
+    assert_eq!(fixture.stats().await["refreshes"], 1);
+
+    // 2. Access and refresh token revoked: the call fails naming the login command, and the
+    //    server needs a login.
+    admin(fixture, "revoke-access-tokens").await;
+    admin(fixture, "revoke-refresh-tokens").await;
+    let refused = call(all, &tool, json!({})).await;
+    assert_eq!(refused.is_error, Some(true), "{refused:?}");
+    assert!(
+        text(&refused).contains(&format!("mcpproxy auth login --server {name}")),
+        "{refused:?}"
+    );
+    let (mcp, _) = connect(&proxy.mcp_url()).await;
+    let entry = server_entry(&mcp, name).await;
+    assert_eq!(entry["oauth_status"]["state"], "login_required", "{entry}");
+}
+
 /// POST to the proxy's REST API with its API key.
 async fn rest_post(proxy: &Proxy, path: &str) -> Value {
     reqwest::Client::new()
@@ -401,42 +450,8 @@ async fn call_time_401_refreshes_and_logout_revokes_at_the_authorization_server(
     let first = call(&all, &tool, json!({})).await;
     assert_ne!(first.is_error, Some(true), "{first:?}");
 
-    // 1. The access token is revoked server-side before it expires: the call meets a 401 on
-    //    the live connection, the token is refreshed once and the call goes through.
-    admin(&fixture, "revoke-access-tokens").await;
-    let before = fixture.stats().await;
-    assert_eq!(before["refreshes"], 0, "{before}");
-    let retried = call(&all, &tool, json!({})).await;
-    assert_ne!(
-        retried.is_error,
-        Some(true),
-        "call after a 401: {retried:?}"
-    );
-    let stats = fixture.stats().await;
-    assert_eq!(stats["refreshes"], 1, "exactly one refresh: {stats}");
-    assert_eq!(stats["authorizations"], 1, "no new authorization: {stats}");
-    assert_eq!(
-        stats["tool_calls"].as_u64(),
-        before["tool_calls"].as_u64().map(|n| n + 1),
-        "the tool ran once: {stats}"
-    );
-    let next = call(&all, &tool, json!({})).await;
-    assert_ne!(next.is_error, Some(true), "{next:?}");
-    assert_eq!(fixture.stats().await["refreshes"], 1);
-
-    // 2. Access and refresh token revoked: the call fails naming the login command, and the
-    //    server needs a login.
-    admin(&fixture, "revoke-access-tokens").await;
-    admin(&fixture, "revoke-refresh-tokens").await;
-    let refused = call(&all, &tool, json!({})).await;
-    assert_eq!(refused.is_error, Some(true), "{refused:?}");
-    assert!(
-        text(&refused).contains(&format!("mcpproxy auth login --server {name}")),
-        "{refused:?}"
-    );
+    call_time_401_recovers_once_then_requires_login(&fixture, &proxy, &all, &name).await;
     let (mcp, _) = connect(&proxy.mcp_url()).await;
-    let entry = server_entry(&mcp, &name).await;
-    assert_eq!(entry["oauth_status"]["state"], "login_required", "{entry}");
     let (code, stdout, stderr) = auth_cli(
         &proxy,
         &["login", "--server", &name, "--timeout", "60s"],
@@ -503,6 +518,40 @@ async fn call_time_401_refreshes_and_logout_revokes_at_the_authorization_server(
     // The refresh token is still valid at the AS (revocation failed), the proxy forgot it.
     assert!(refresh_accepted(&fixture, &client_id, &refresh).await);
 
+    let _ = store::forget_server(&SecretBackend::Keyring, &name).await;
+    drop(proxy);
+}
+
+/// The same over the legacy HTTP+SSE transport, where the proxy's own transport (not rmcp's
+/// OAuth client) meets the 401 on `POST /messages`: the call path refreshes and retries.
+#[tokio::test(flavor = "multi_thread")]
+async fn sse_call_time_401_refreshes_once_and_retries() {
+    if let Err(err) = Keyring::probe() {
+        assert!(!in_ci(), "CI must provide a Secret Service: {err}");
+        eprintln!("skipping OAuth end-to-end test: {err}");
+        return;
+    }
+    let fixture = Fixture::start(3600);
+    curl_browser();
+    let name = format!("sse-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let proxy = Proxy::start(
+        json!([{"name": name, "url": format!("{}/sse", fixture.base), "protocol": "sse"}]),
+        json!({}),
+    );
+    let (all, _) = connect(&proxy.all_url()).await;
+    let tool = format!("{name}__whoami");
+    wait_for(
+        "the OAuth login and tool listing",
+        Duration::from_secs(60),
+        || async {
+            let tools = all.peer().list_all_tools().await.ok()?;
+            tools.iter().any(|t| t.name == tool.as_str()).then_some(())
+        },
+    )
+    .await;
+    let first = call(&all, &tool, json!({})).await;
+    assert_ne!(first.is_error, Some(true), "{first:?}");
+    call_time_401_recovers_once_then_requires_login(&fixture, &proxy, &all, &name).await;
     let _ = store::forget_server(&SecretBackend::Keyring, &name).await;
     drop(proxy);
 }

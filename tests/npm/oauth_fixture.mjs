@@ -6,6 +6,9 @@
 // tokens and read counters. It implements RFC 7009 revocation (`/revoke`, advertised as
 // `revocation_endpoint` by the SDK router): revoked tokens stop working at once.
 //
+// The same server is also offered over the legacy HTTP+SSE transport (`GET /sse`,
+// `POST /messages`), protected by the same tokens (its own protected-resource metadata).
+//
 // Usage: PORT=0 TOKEN_TTL=4 node oauth_fixture.mjs   → prints "READY http://127.0.0.1:<port>"
 import { randomUUID } from 'node:crypto';
 import express from 'express';
@@ -19,6 +22,7 @@ import {
 } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 
 const ttl = Number(process.env.TOKEN_TTL ?? 3600);
 let failRevocation = false;
@@ -181,6 +185,26 @@ const listener = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   });
   app.get('/mcp', bearer, (_req, res) => res.status(405).set('Allow', 'POST').end());
   app.delete('/mcp', bearer, (_req, res) => res.status(405).set('Allow', 'POST').end());
+  const sseUrl = `${base}/sse`;
+  app.get('/.well-known/oauth-protected-resource/sse', (_req, res) =>
+    res.json({ resource: sseUrl, authorization_servers: [issuer.href], scopes_supported: ['mcp:tools'] }),
+  );
+  const sseBearer = requireBearerAuth({
+    verifier: provider,
+    resourceMetadataUrl: `${base}/.well-known/oauth-protected-resource/sse`,
+  });
+  const sseSessions = new Map();
+  app.get('/sse', sseBearer, async (req, res) => {
+    const transport = new SSEServerTransport('/messages', res);
+    sseSessions.set(transport.sessionId, transport);
+    res.on('close', () => sseSessions.delete(transport.sessionId));
+    await mcpServer(req.auth.clientId).connect(transport);
+  });
+  app.post('/messages', sseBearer, async (req, res) => {
+    const transport = sseSessions.get(String(req.query.sessionId));
+    if (!transport) return res.status(404).end();
+    await transport.handlePostMessage(req, res, req.body);
+  });
   app.post('/admin/revoke-refresh-tokens', (_req, res) => {
     const revoked = provider.refreshTokens.size;
     provider.refreshTokens.clear();

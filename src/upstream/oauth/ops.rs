@@ -48,6 +48,25 @@ impl Core {
         self.upstreams.context().oauth.status_of(name)
     }
 
+    /// When a proxied call failed on an OAuth challenge: refresh the token once when that can
+    /// help ([`CallRecovery::Retry`]: send the call again), else explain what to do.
+    pub async fn oauth_recover_call(
+        &self,
+        server: &str,
+        err: &ServiceError,
+    ) -> Option<super::server_auth::CallRecovery> {
+        let auth = self.upstreams.context().oauth.get(server)?;
+        match challenge::from_service(err, auth.url()) {
+            Some(found) => Some(auth.recover_call_challenge(&found).await),
+            // rmcp's OAuth client may close the session after a refused refresh: the call
+            // then sees a closed transport, but the auth state already knows why.
+            None if auth.login_blocking() => Some(super::server_auth::CallRecovery::Fail(format!(
+                "server `{server}` needs a new OAuth login; run `mcpproxy auth login --server {server}`"
+            ))),
+            None => None,
+        }
+    }
+
     /// When a proxied call failed on an OAuth challenge, record it and explain what to do.
     pub fn oauth_call_error(&self, server: &str, err: &ServiceError) -> Option<String> {
         let auth = self.upstreams.context().oauth.get(server)?;

@@ -22,6 +22,14 @@ use tokio_util::sync::CancellationToken;
 /// The HTTP client type of OAuth-authorized Streamable HTTP connections.
 pub type AuthorizedClient = AuthClient<reqwest::Client>;
 
+/// The current access token of `client` for each message of a legacy SSE session.
+pub fn bearer_source(client: AuthorizedClient) -> crate::upstream::sse::BearerSource {
+    Arc::new(move || {
+        let client = client.clone();
+        Box::pin(async move { client.get_access_token().await.ok() })
+    })
+}
+
 /// How the next connection attempt should authenticate.
 pub enum ConnectAuth {
     /// Without credentials (OAuth not known to be needed, or no stored token yet).
@@ -40,6 +48,18 @@ pub enum ChallengeOutcome {
     /// A login is needed (started automatically when allowed).
     LoginRequired,
 }
+
+/// What the call path does after a tool call met an OAuth challenge on a live connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallRecovery {
+    /// The access token was refreshed: send the rejected request once more.
+    Retry,
+    /// Give up with this message for the caller.
+    Fail(String),
+}
+
+/// A refresh this recent means the server rejected the new token too: a login is needed.
+const RECENT_REFRESH: Duration = Duration::from_secs(5);
 
 /// Authorization server metadata found for the server, with the credential store bound to it.
 pub(crate) struct Discovered {
@@ -83,6 +103,7 @@ pub struct ServerAuth {
     pub(crate) exchanging: AtomicBool,
     refresh_due: Mutex<Option<tokio::time::Instant>>,
     refresh_failures: Mutex<u32>,
+    last_refresh: Mutex<Option<tokio::time::Instant>>,
     login_cancel: Mutex<CancellationToken>,
     me: Weak<ServerAuth>,
 }
@@ -123,6 +144,7 @@ impl ServerAuth {
             exchanging: AtomicBool::new(false),
             refresh_due: Mutex::new(None),
             refresh_failures: Mutex::new(0),
+            last_refresh: Mutex::new(None),
             login_cancel: Mutex::new(CancellationToken::new()),
             me: me.clone(),
         })
@@ -222,6 +244,7 @@ impl ServerAuth {
                     s.last_error = None;
                 });
                 if refreshed {
+                    *lock(&self.last_refresh) = Some(tokio::time::Instant::now());
                     tracing::info!(server = %self.name, "OAuth access token refreshed");
                     self.publish(CoreEvent::OAuthTokenRefreshed {
                         name: self.name.clone(),
@@ -516,6 +539,35 @@ impl ServerAuth {
                 "server `{}` needs a new OAuth login; run `mcpproxy auth login --server {}`",
                 self.name, self.name
             )
+        }
+    }
+
+    /// A tool call met a challenge on a live connection: for a rejected (not merely
+    /// under-scoped) token, refresh once and have the call retried; otherwise explain.
+    pub async fn recover_call_challenge(&self, challenge: &Challenge) -> CallRecovery {
+        let recently_refreshed =
+            lock(&self.last_refresh).is_some_and(|t| t.elapsed() < RECENT_REFRESH);
+        if challenge.insufficient_scope
+            || self.login_blocking()
+            || !self.has_tokens.load(Ordering::SeqCst)
+            || recently_refreshed
+        {
+            return CallRecovery::Fail(self.on_call_challenge(challenge));
+        }
+        *lock(&self.challenge) = Some(challenge.clone());
+        match self.refresh_now().await {
+            Ok(()) => {
+                tracing::info!(server = %self.name, "the server rejected the access token during a call; refreshed it, retrying the call once");
+                CallRecovery::Retry
+            }
+            Err(_) if self.login_blocking() => CallRecovery::Fail(format!(
+                "server `{}` rejected the access token and the refresh token was refused; run `mcpproxy auth login --server {}`",
+                self.name, self.name
+            )),
+            Err(err) => CallRecovery::Fail(format!(
+                "server `{}` rejected the access token and refreshing it failed ({err}); retry shortly",
+                self.name
+            )),
         }
     }
 
