@@ -9,6 +9,7 @@
 pub mod browser;
 pub mod callback;
 pub mod challenge;
+pub mod legacy;
 pub mod login;
 pub mod ops;
 pub mod registry;

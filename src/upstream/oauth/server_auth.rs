@@ -306,12 +306,36 @@ impl ServerAuth {
             .await
             .map_err(flow)?;
         let challenge = self.last_challenge();
-        let resolution = manager
+        let resolved = manager
             .resolve_metadata_from_challenge(challenge.as_ref().and_then(|c| c.header()))
-            .await
-            .map_err(flow)?;
-        let legacy = !resolution.source.is_discovered();
-        let metadata = resolution.metadata;
+            .await;
+        let (metadata, legacy) = match resolved {
+            Ok(resolution) => {
+                let legacy = !resolution.source.is_discovered();
+                (resolution.metadata, legacy)
+            }
+            Err(AuthError::AuthorizationServerMismatch {
+                expected_issuer,
+                received_issuer,
+            }) => {
+                let accepted = super::legacy::same_origin_metadata(
+                    &self.http,
+                    &self.url,
+                    &expected_issuer,
+                    &received_issuer,
+                )
+                .await;
+                let Some(metadata) = accepted else {
+                    return Err(flow(AuthError::AuthorizationServerMismatch {
+                        expected_issuer,
+                        received_issuer,
+                    }));
+                };
+                tracing::warn!(server = %self.name, issuer = %received_issuer, "the authorization server metadata at the server's origin names another issuer on the same origin; accepted (2025-03-26 back-compat)");
+                (metadata, false)
+            }
+            Err(err) => return Err(flow(err)),
+        };
         let issuer = metadata.issuer.clone().unwrap_or_else(|| {
             url::Url::parse(&metadata.authorization_endpoint)
                 .map(|u| u.origin().ascii_serialization())
