@@ -335,7 +335,7 @@ async fn call_time_401_recovers_once_then_requires_login(
     //    the live connection, the token is refreshed once and the call goes through.
     admin(fixture, "revoke-access-tokens").await;
     let before = fixture.stats().await;
-    assert_eq!(before["refreshes"], 0, "{before}");
+    let refreshes = before["refreshes"].as_u64().unwrap();
     let retried = call(all, &tool, json!({})).await;
     assert_ne!(
         retried.is_error,
@@ -343,7 +343,11 @@ async fn call_time_401_recovers_once_then_requires_login(
         "call after a 401: {retried:?}"
     );
     let stats = fixture.stats().await;
-    assert_eq!(stats["refreshes"], 1, "exactly one refresh: {stats}");
+    assert_eq!(
+        stats["refreshes"].as_u64(),
+        Some(refreshes + 1),
+        "exactly one refresh: {stats}"
+    );
     assert_eq!(stats["authorizations"], 1, "no new authorization: {stats}");
     assert_eq!(
         stats["tool_calls"].as_u64(),
@@ -352,7 +356,10 @@ async fn call_time_401_recovers_once_then_requires_login(
     );
     let next = call(all, &tool, json!({})).await;
     assert_ne!(next.is_error, Some(true), "{next:?}");
-    assert_eq!(fixture.stats().await["refreshes"], 1);
+    assert_eq!(
+        fixture.stats().await["refreshes"].as_u64(),
+        Some(refreshes + 1)
+    );
 
     // 2. Access and refresh token revoked: the call fails naming the login command, and the
     //    server needs a login.
@@ -551,6 +558,23 @@ async fn sse_call_time_401_refreshes_once_and_retries() {
     .await;
     let first = call(&all, &tool, json!({})).await;
     assert_ne!(first.is_error, Some(true), "{first:?}");
+
+    // A resource read through the pass-through endpoint recovers the same way.
+    let (direct, _) = connect(&format!("{}/mcp/server/{name}", proxy.base)).await;
+    admin(&fixture, "revoke-access-tokens").await;
+    let read = direct
+        .peer()
+        .read_resource(rmcp::model::ReadResourceRequestParams::new(
+            "fixture://whoami",
+        ))
+        .await
+        .expect("resource read after a 401");
+    assert_eq!(read.contents.len(), 1, "{read:?}");
+    let stats = fixture.stats().await;
+    assert_eq!(stats["refreshes"], 1, "exactly one refresh: {stats}");
+    assert_eq!(stats["resource_reads"], 1, "read once: {stats}");
+    assert_eq!(stats["authorizations"], 1, "no new authorization: {stats}");
+
     call_time_401_recovers_once_then_requires_login(&fixture, &proxy, &all, &name).await;
     let _ = store::forget_server(&SecretBackend::Keyring, &name).await;
     drop(proxy);

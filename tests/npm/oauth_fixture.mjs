@@ -35,6 +35,7 @@ const stats = {
   revocations: 0,
   revocation_requests: 0,
   tool_calls: 0,
+  resource_reads: 0,
   resources: [],
 };
 
@@ -151,6 +152,10 @@ function mcpServer(clientId) {
       return { content: [{ type: 'text', text: `authorized client ${clientId}` }] };
     },
   );
+  server.registerResource('whoami', 'fixture://whoami', { mimeType: 'text/plain' }, async (uri) => {
+    stats.resource_reads += 1;
+    return { contents: [{ uri: uri.href, text: `authorized client ${clientId}` }] };
+  });
   return server;
 }
 

@@ -57,7 +57,12 @@ impl Core {
     ) -> Option<super::server_auth::CallRecovery> {
         let auth = self.upstreams.context().oauth.get(server)?;
         match challenge::from_service(err, auth.url()) {
-            Some(found) => Some(auth.recover_call_challenge(&found).await),
+            // A challenge rmcp's Streamable HTTP client reports comes after its own refresh
+            // and retry; the legacy SSE transport reports it as met.
+            Some(found) => Some(
+                auth.recover_call_challenge(&found, err.auth_challenge().is_some())
+                    .await,
+            ),
             // rmcp's OAuth client may close the session after a refused refresh: the call
             // then sees a closed transport, but the auth state already knows why.
             None if auth.login_blocking() => Some(super::server_auth::CallRecovery::Fail(format!(

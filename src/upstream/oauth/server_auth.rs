@@ -58,9 +58,6 @@ pub enum CallRecovery {
     Fail(String),
 }
 
-/// A refresh this recent means the server rejected the new token too: a login is needed.
-const RECENT_REFRESH: Duration = Duration::from_secs(5);
-
 /// Authorization server metadata found for the server, with the credential store bound to it.
 pub(crate) struct Discovered {
     pub manager: AuthorizationManager,
@@ -103,7 +100,6 @@ pub struct ServerAuth {
     pub(crate) exchanging: AtomicBool,
     refresh_due: Mutex<Option<tokio::time::Instant>>,
     refresh_failures: Mutex<u32>,
-    last_refresh: Mutex<Option<tokio::time::Instant>>,
     login_cancel: Mutex<CancellationToken>,
     me: Weak<ServerAuth>,
 }
@@ -144,7 +140,6 @@ impl ServerAuth {
             exchanging: AtomicBool::new(false),
             refresh_due: Mutex::new(None),
             refresh_failures: Mutex::new(0),
-            last_refresh: Mutex::new(None),
             login_cancel: Mutex::new(CancellationToken::new()),
             me: me.clone(),
         })
@@ -244,7 +239,6 @@ impl ServerAuth {
                     s.last_error = None;
                 });
                 if refreshed {
-                    *lock(&self.last_refresh) = Some(tokio::time::Instant::now());
                     tracing::info!(server = %self.name, "OAuth access token refreshed");
                     self.publish(CoreEvent::OAuthTokenRefreshed {
                         name: self.name.clone(),
@@ -566,15 +560,19 @@ impl ServerAuth {
         }
     }
 
-    /// A tool call met a challenge on a live connection: for a rejected (not merely
-    /// under-scoped) token, refresh once and have the call retried; otherwise explain.
-    pub async fn recover_call_challenge(&self, challenge: &Challenge) -> CallRecovery {
-        let recently_refreshed =
-            lock(&self.last_refresh).is_some_and(|t| t.elapsed() < RECENT_REFRESH);
+    /// A request met a challenge on a live connection: for a rejected (not merely
+    /// under-scoped) token, refresh once and have the request retried; otherwise explain.
+    /// `transport_refreshed`: the transport already refreshed and retried (rmcp's OAuth
+    /// client for Streamable HTTP does), so the new token was rejected too.
+    pub async fn recover_call_challenge(
+        &self,
+        challenge: &Challenge,
+        transport_refreshed: bool,
+    ) -> CallRecovery {
         if challenge.insufficient_scope
+            || transport_refreshed
             || self.login_blocking()
             || !self.has_tokens.load(Ordering::SeqCst)
-            || recently_refreshed
         {
             return CallRecovery::Fail(self.on_call_challenge(challenge));
         }
