@@ -203,6 +203,10 @@ fn encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// (Authorization header, form body) of each request seen.
+    type Seen = Arc<Mutex<Vec<(Option<String>, String)>>>;
 
     fn metadata(extra: serde_json::Value) -> AuthorizationMetadata {
         let mut base = serde_json::json!({
@@ -228,6 +232,95 @@ mod tests {
             "revocation_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"]
         }));
         assert_eq!(client_auth(&both, true), ClientAuth::Basic);
+    }
+
+    /// A loopback revocation endpoint recording (Authorization header, form body) of each
+    /// request and answering `status`. The end-to-end AS (tests/npm/oauth_fixture.mjs)
+    /// registers public clients only, so the confidential-client wire format is checked here.
+    async fn endpoint_server(status: u16) -> (String, Arc<Mutex<Vec<(Option<String>, String)>>>) {
+        use axum::{http::HeaderMap, routing::post, Router};
+        let seen: Seen = Arc::default();
+        let record = seen.clone();
+        let app = Router::new().route(
+            "/revoke",
+            post(move |headers: HeaderMap, body: String| {
+                let record = record.clone();
+                async move {
+                    let auth = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    record.lock().unwrap().push((auth, body));
+                    let code = axum::http::StatusCode::from_u16(status).unwrap();
+                    (
+                        code,
+                        r#"{"error":"server_error","error_description":"down"}"#,
+                    )
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/revoke", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, seen)
+    }
+
+    fn credentials() -> StoredCredentials {
+        serde_json::from_value(serde_json::json!({
+            "client_id": "c",
+            "token_response": {
+                "access_token": "AT-secret", "token_type": "bearer",
+                "refresh_token": "RT-secret", "expires_in": 60
+            },
+            "granted_scopes": [],
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn confidential_clients_authenticate_and_send_the_refresh_token_first() {
+        let (url, seen) = endpoint_server(200).await;
+        let client = RevokingClient {
+            client_id: "id:1".into(),
+            client_secret: Some("s&cret".into()),
+        };
+        let basic = metadata(serde_json::json!({"revocation_endpoint": url}));
+        let done = revoke(&reqwest::Client::new(), &basic, &client, &credentials()).await;
+        assert!(done.revoked && done.tokens_revoked == 2, "{done:?}");
+        let post_only = metadata(serde_json::json!({
+            "revocation_endpoint": url,
+            "revocation_endpoint_auth_methods_supported": ["client_secret_post"],
+        }));
+        revoke(&reqwest::Client::new(), &post_only, &client, &credentials()).await;
+        let seen = seen.lock().unwrap().clone();
+        // base64("id%3A1:s%26cret"): both parts form-urlencoded first (RFC 6749 §2.3.1).
+        let expected = "Basic aWQlM0ExOnMlMjZjcmV0";
+        assert_eq!(seen[0].0.as_deref(), Some(expected));
+        assert_eq!(seen[0].1, "token=RT-secret&token_type_hint=refresh_token");
+        assert_eq!(seen[1].1, "token=AT-secret&token_type_hint=access_token");
+        assert_eq!(seen[2].0, None);
+        assert_eq!(
+            seen[2].1,
+            "token=RT-secret&token_type_hint=refresh_token&client_id=id%3A1&client_secret=s%26cret"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failing_endpoint_is_reported_without_the_token() {
+        let (url, _) = endpoint_server(503).await;
+        let client = RevokingClient {
+            client_id: "c".into(),
+            client_secret: None,
+        };
+        let meta = metadata(serde_json::json!({"revocation_endpoint": url}));
+        let done = revoke(&reqwest::Client::new(), &meta, &client, &credentials()).await;
+        assert!(!done.revoked, "{done:?}");
+        let error = done.revocation_error.unwrap();
+        assert!(
+            error.contains("503") && error.contains("server_error: down"),
+            "{error}"
+        );
+        assert!(!error.contains("RT-secret"), "{error}");
     }
 
     #[test]
