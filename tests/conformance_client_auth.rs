@@ -181,3 +181,54 @@ fn summary_parser_reads_pass_and_fail_lines() {
         ]
     );
 }
+
+/// `2025-03-26-oauth-metadata-backcompat` (not part of `--suite auth`): no protected-resource
+/// metadata, and the authorization server metadata at the origin root names the issuer
+/// `<origin>/oauth`. Accepted because issuer, endpoints and MCP server share one origin
+/// (src/upstream/oauth/legacy.rs).
+#[test]
+fn metadata_backcompat_2025_03_26_scenario_passes() {
+    let package = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
+    let suite = package.join("node_modules/@modelcontextprotocol/conformance/dist/index.js");
+    let node = match node22() {
+        Ok(node) => node,
+        Err(message) => return skip_or_fail(&message),
+    };
+    if !suite.exists() {
+        return skip_or_fail(&format!(
+            "{} missing: run scripts/conformance-setup.sh",
+            suite.display()
+        ));
+    }
+    let client = conformance_client_bin();
+    let results = tempfile::tempdir().unwrap();
+    let output = Command::new(&node)
+        .arg(&suite)
+        .args([
+            "client",
+            "--scenario",
+            "auth/2025-03-26-oauth-metadata-backcompat",
+            "--timeout",
+            "60000",
+            "-o",
+        ])
+        .arg(results.path())
+        .arg("--command")
+        .arg(&client)
+        .current_dir(&package)
+        .env("MCPPROXY_LOG", "warn")
+        .output()
+        .expect("run the conformance scenario");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let tail: Vec<&str> = text.lines().rev().take(30).collect();
+    assert!(
+        output.status.success() && text.contains("OVERALL: PASSED") && text.contains(" 0 failed"),
+        "scenario failed ({:?}):\n{}",
+        output.status,
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    );
+}

@@ -73,20 +73,28 @@ impl Drop for Fixture {
     }
 }
 
-/// A `BROWSER` program that loads the authorization URL and follows its redirects.
-fn curl_browser(dir: &std::path::Path) -> std::path::PathBuf {
-    let path = dir.join("browser.sh");
-    std::fs::write(
-        &path,
-        "#!/bin/sh\nexec curl -s -L --max-redirs 5 -o /dev/null \"$1\"\n",
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    path
+/// A `BROWSER` program that loads the authorization URL and follows its redirects. Written
+/// once per test process (the tests share it through the inherited environment).
+fn curl_browser() -> std::path::PathBuf {
+    static PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let path = dir.join("browser.sh");
+        std::fs::write(
+            &path,
+            "#!/bin/sh\nexec curl -s -L --max-redirs 5 -o /dev/null \"$1\"\n",
+        )
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        std::env::set_var("BROWSER", &path);
+        std::env::remove_var("NO_BROWSER");
+        path
+    })
+    .clone()
 }
 
 async fn server_entry(client: &common::Client, name: &str) -> Value {
@@ -147,10 +155,8 @@ async fn login_call_silent_refresh_then_login_required_after_revocation() {
         return;
     }
     let fixture = Fixture::start(4);
-    let scratch = tempfile::tempdir().unwrap();
     // The proxy (a child process) inherits BROWSER and runs it to "open" the login page.
-    std::env::set_var("BROWSER", curl_browser(scratch.path()));
-    std::env::remove_var("NO_BROWSER");
+    curl_browser();
     let name = format!("secure-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let proxy = Proxy::start(
         json!([{"name": name, "url": format!("{}/mcp", fixture.base), "protocol": "http"}]),
@@ -310,6 +316,266 @@ async fn login_call_silent_refresh_then_login_required_after_revocation() {
     assert_eq!(code, Some(1));
     assert!(stderr.contains("rejected the API key"), "{stderr}");
 
+    let _ = store::forget_server(&SecretBackend::Keyring, &name).await;
+    drop(proxy);
+}
+
+/// Revoke the access token at the AS: the next call meets a 401 on the live connection, the
+/// token is refreshed once and the call goes through (the tool runs once, no new
+/// authorization). Then revoke access and refresh token: the call fails naming the login
+/// command and the server shows `login_required`.
+async fn call_time_401_recovers_once_then_requires_login(
+    fixture: &Fixture,
+    proxy: &Proxy,
+    all: &common::Client,
+    name: &str,
+) {
+    let tool = format!("{name}__whoami");
+    // 1. The access token is revoked server-side before it expires: the call meets a 401 on
+    //    the live connection, the token is refreshed once and the call goes through.
+    admin(fixture, "revoke-access-tokens").await;
+    let before = fixture.stats().await;
+    let refreshes = before["refreshes"].as_u64().unwrap();
+    let retried = call(all, &tool, json!({})).await;
+    assert_ne!(
+        retried.is_error,
+        Some(true),
+        "call after a 401: {retried:?}"
+    );
+    let stats = fixture.stats().await;
+    assert_eq!(
+        stats["refreshes"].as_u64(),
+        Some(refreshes + 1),
+        "exactly one refresh: {stats}"
+    );
+    assert_eq!(stats["authorizations"], 1, "no new authorization: {stats}");
+    assert_eq!(
+        stats["tool_calls"].as_u64(),
+        before["tool_calls"].as_u64().map(|n| n + 1),
+        "the tool ran once: {stats}"
+    );
+    let next = call(all, &tool, json!({})).await;
+    assert_ne!(next.is_error, Some(true), "{next:?}");
+    assert_eq!(
+        fixture.stats().await["refreshes"].as_u64(),
+        Some(refreshes + 1)
+    );
+
+    // 2. Access and refresh token revoked: the call fails naming the login command, and the
+    //    server needs a login.
+    admin(fixture, "revoke-access-tokens").await;
+    admin(fixture, "revoke-refresh-tokens").await;
+    let refused = call(all, &tool, json!({})).await;
+    assert_eq!(refused.is_error, Some(true), "{refused:?}");
+    assert!(
+        text(&refused).contains(&format!("mcpproxy auth login --server {name}")),
+        "{refused:?}"
+    );
+    let (mcp, _) = connect(&proxy.mcp_url()).await;
+    let entry = server_entry(&mcp, name).await;
+    assert_eq!(entry["oauth_status"]["state"], "login_required", "{entry}");
+}
+
+/// POST to the proxy's REST API with its API key.
+async fn rest_post(proxy: &Proxy, path: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}/api/v1{path}", proxy.base))
+        .header("X-API-Key", "test-key-0123456789")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn admin(fixture: &Fixture, path: &str) {
+    let status = reqwest::Client::new()
+        .post(format!("{}/admin/{path}", fixture.base))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success(), "{path}: {status}");
+}
+
+/// Whether the authorization server still accepts `refresh_token` of `client_id`.
+async fn refresh_accepted(fixture: &Fixture, client_id: &str, refresh_token: &str) -> bool {
+    reqwest::Client::new()
+        .post(format!("{}/token", fixture.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=refresh_token&refresh_token={refresh_token}&client_id={client_id}"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_success()
+}
+
+/// The stored tokens of `name` at `issuer`: (client_id, access token, refresh token).
+fn stored_tokens(name: &str, issuer: &str) -> (String, String, String) {
+    let stored = Keyring::get(&store::tokens_entry(name, issuer))
+        .unwrap()
+        .expect("tokens stored in the keyring");
+    let token: Value = serde_json::from_str(&stored).unwrap();
+    let field = |v: &Value| v.as_str().unwrap().to_string();
+    (
+        field(&token["client_id"]),
+        field(&token["token_response"]["access_token"]),
+        field(&token["token_response"]["refresh_token"]),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn call_time_401_refreshes_and_logout_revokes_at_the_authorization_server() {
+    if let Err(err) = Keyring::probe() {
+        assert!(!in_ci(), "CI must provide a Secret Service: {err}");
+        eprintln!("skipping OAuth end-to-end test: {err}");
+        return;
+    }
+    // Hour-long tokens: no proactive refresh interferes with the counts below.
+    let fixture = Fixture::start(3600);
+    curl_browser();
+    let name = format!("revoke-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let proxy = Proxy::start(
+        json!([{"name": name, "url": format!("{}/mcp", fixture.base), "protocol": "http"}]),
+        json!({}),
+    );
+    let (all, _) = connect(&proxy.all_url()).await;
+    let tool = format!("{name}__whoami");
+    wait_for(
+        "the OAuth login and tool listing",
+        Duration::from_secs(60),
+        || async {
+            let tools = all.peer().list_all_tools().await.ok()?;
+            tools.iter().any(|t| t.name == tool.as_str()).then_some(())
+        },
+    )
+    .await;
+    let first = call(&all, &tool, json!({})).await;
+    assert_ne!(first.is_error, Some(true), "{first:?}");
+
+    call_time_401_recovers_once_then_requires_login(&fixture, &proxy, &all, &name).await;
+    let (mcp, _) = connect(&proxy.mcp_url()).await;
+    let (code, stdout, stderr) = auth_cli(
+        &proxy,
+        &["login", "--server", &name, "--timeout", "60s"],
+        None,
+    )
+    .await;
+    assert_eq!(code, Some(0), "auth login: {stdout}{stderr}");
+    let entry = server_entry(&mcp, &name).await;
+    let issuer = entry["oauth_status"]["issuer"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // 3. Logout revokes refresh and access token at the authorization server (RFC 7009).
+    let (client_id, access, refresh) = stored_tokens(&name, &issuer);
+    let revocations = fixture.stats().await["revocations"].as_u64().unwrap();
+    let (code, stdout, stderr) = auth_cli(&proxy, &["logout", "--server", &name], None).await;
+    assert_eq!(code, Some(0), "auth logout: {stderr}");
+    assert!(
+        stdout.contains("revoked at the authorization server"),
+        "{stdout}"
+    );
+    let stats = fixture.stats().await;
+    assert_eq!(
+        stats["revocations"].as_u64(),
+        Some(revocations + 2),
+        "{stats}"
+    );
+    assert!(!refresh_accepted(&fixture, &client_id, &refresh).await);
+    let mcp_status = reqwest::Client::new()
+        .post(format!("{}/mcp", fixture.base))
+        .bearer_auth(&access)
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(mcp_status, reqwest::StatusCode::UNAUTHORIZED);
+    assert!(Keyring::get(&store::tokens_entry(&name, &issuer))
+        .unwrap()
+        .is_none());
+    assert!(Keyring::get(&store::index_entry(&name)).unwrap().is_none());
+
+    // 4. A failing revocation endpoint is reported, and the tokens are forgotten anyway.
+    let (code, stdout, stderr) = auth_cli(
+        &proxy,
+        &["login", "--server", &name, "--timeout", "60s"],
+        None,
+    )
+    .await;
+    assert_eq!(code, Some(0), "auth login: {stdout}{stderr}");
+    let (client_id, _, refresh) = stored_tokens(&name, &issuer);
+    admin(&fixture, "fail-revocation").await;
+    let body = rest_post(&proxy, &format!("/servers/{name}/logout")).await;
+    let data = &body["data"];
+    assert_eq!(data["revoked"], false, "{body}");
+    let error = data["revocation_error"].as_str().unwrap_or_default();
+    assert!(error.contains("HTTP 500"), "{body}");
+    assert!(!error.contains(&refresh), "no token in the message: {body}");
+    assert!(data["removed"].as_u64() >= Some(2), "{body}");
+    assert!(Keyring::get(&store::tokens_entry(&name, &issuer))
+        .unwrap()
+        .is_none());
+    // The refresh token is still valid at the AS (revocation failed), the proxy forgot it.
+    assert!(refresh_accepted(&fixture, &client_id, &refresh).await);
+
+    let _ = store::forget_server(&SecretBackend::Keyring, &name).await;
+    drop(proxy);
+}
+
+/// The same over the legacy HTTP+SSE transport, where the proxy's own transport (not rmcp's
+/// OAuth client) meets the 401 on `POST /messages`: the call path refreshes and retries.
+#[tokio::test(flavor = "multi_thread")]
+async fn sse_call_time_401_refreshes_once_and_retries() {
+    if let Err(err) = Keyring::probe() {
+        assert!(!in_ci(), "CI must provide a Secret Service: {err}");
+        eprintln!("skipping OAuth end-to-end test: {err}");
+        return;
+    }
+    let fixture = Fixture::start(3600);
+    curl_browser();
+    let name = format!("sse-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let proxy = Proxy::start(
+        json!([{"name": name, "url": format!("{}/sse", fixture.base), "protocol": "sse"}]),
+        json!({}),
+    );
+    let (all, _) = connect(&proxy.all_url()).await;
+    let tool = format!("{name}__whoami");
+    wait_for(
+        "the OAuth login and tool listing",
+        Duration::from_secs(60),
+        || async {
+            let tools = all.peer().list_all_tools().await.ok()?;
+            tools.iter().any(|t| t.name == tool.as_str()).then_some(())
+        },
+    )
+    .await;
+    let first = call(&all, &tool, json!({})).await;
+    assert_ne!(first.is_error, Some(true), "{first:?}");
+
+    // A resource read through the pass-through endpoint recovers the same way.
+    let (direct, _) = connect(&format!("{}/mcp/server/{name}", proxy.base)).await;
+    admin(&fixture, "revoke-access-tokens").await;
+    let read = direct
+        .peer()
+        .read_resource(rmcp::model::ReadResourceRequestParams::new(
+            "fixture://whoami",
+        ))
+        .await
+        .expect("resource read after a 401");
+    assert_eq!(read.contents.len(), 1, "{read:?}");
+    let stats = fixture.stats().await;
+    assert_eq!(stats["refreshes"], 1, "exactly one refresh: {stats}");
+    assert_eq!(stats["resource_reads"], 1, "read once: {stats}");
+    assert_eq!(stats["authorizations"], 1, "no new authorization: {stats}");
+
+    call_time_401_recovers_once_then_requires_login(&fixture, &proxy, &all, &name).await;
     let _ = store::forget_server(&SecretBackend::Keyring, &name).await;
     drop(proxy);
 }

@@ -385,15 +385,18 @@ pub async fn login(State(state): State<ApiState>, Path(name): Path<String>) -> A
     })))
 }
 
-/// Forget a server's OAuth tokens and client registration.
+/// Revoke a server's OAuth tokens at its authorization server (RFC 7009, when offered) and
+/// forget them and the client registration; a failed revocation is reported, not fatal.
 #[utoipa::path(post, path = "/servers/{name}/logout", tag = "oauth",
     params(("name" = String, Path, description = "Server name")),
     responses(
-        (status = 200, description = "{server, removed}", body = Success<Object>),
+        (status = 200, description = "{server, removed, revoked, tokens_revoked, revocation_error?, revocation_skipped?}", body = Success<Object>),
         (status = 404, description = "Unknown server", body = Failure)))]
 pub async fn logout(State(state): State<ApiState>, Path(name): Path<String>) -> ApiResult<Value> {
-    let removed = state.core.oauth_logout(&name).await.map_err(oauth_error)?;
-    Ok(ok(serde_json::json!({"server": name, "removed": removed})))
+    let outcome = state.core.oauth_logout(&name).await.map_err(oauth_error)?;
+    let mut body = serde_json::to_value(&outcome).unwrap_or_default();
+    body["server"] = Value::String(name);
+    Ok(ok(body))
 }
 
 /// Docker daemon and isolation status.

@@ -259,12 +259,16 @@ async fn status(client: &ApiClient, only: Option<&str>, json: bool) -> Result<()
 
 async fn logout(client: &ApiClient, server: &str) -> Result<(), CliError> {
     let body = post(client, &format!("/servers/{}/logout", encode(server))).await?;
-    let removed = body
-        .get("removed")
-        .or_else(|| body.get("data").and_then(|d| d.get("removed")))
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
+    let data = body.get("data").unwrap_or(&body);
+    let removed = data.get("removed").and_then(Value::as_u64).unwrap_or(0);
     println!("Logged out of `{server}` ({removed} stored credentials removed).");
+    if data.get("revoked").and_then(Value::as_bool) == Some(true) {
+        println!("The tokens were revoked at the authorization server.");
+    } else if let Some(err) = data.get("revocation_error").and_then(Value::as_str) {
+        println!("Warning: the tokens could not be revoked at the authorization server: {err}");
+    } else if let Some(why) = data.get("revocation_skipped").and_then(Value::as_str) {
+        println!("Tokens not revoked at the authorization server: {why}.");
+    }
     Ok(())
 }
 

@@ -4,6 +4,7 @@ use crate::catalog::CatalogTool;
 use crate::core::Core;
 use crate::events::{CallOutcome, CallSource, CoreEvent, ToolCallEvent};
 use crate::mcp::read_cache;
+use crate::upstream::oauth::server_auth::CallRecovery;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResult, CancelledNotificationParam,
     ClientRequest, ContentBlock, JsonObject, ServerResult,
@@ -157,6 +158,31 @@ async fn call_inner(
                 .unwrap_or_default()
         ));
     };
+    let err = match send_call(core, tool, &peer, args.clone(), context).await {
+        Ok(result) => return result,
+        Err(err) => err,
+    };
+    // A 401 means the upstream refused the request before the tool ran: after a successful
+    // token refresh the call is sent once more (safe for non-idempotent tools).
+    match core.oauth_recover_call(&tool.server, &err).await {
+        Some(CallRecovery::Retry) => match send_call(core, tool, &peer, args, context).await {
+            Ok(result) => result,
+            Err(err) => error_result(describe_call_error(core, &tool.server, &err)),
+        },
+        Some(CallRecovery::Fail(message)) => error_result(message),
+        None => error_result(describe_error(&tool.server, &err)),
+    }
+}
+
+/// Send one `tools/call` to the upstream; Err carries a request failure (upstream answers,
+/// including tool errors, are Ok).
+async fn send_call(
+    core: &Core,
+    tool: &CatalogTool,
+    peer: &rmcp::service::Peer<rmcp::service::RoleClient>,
+    args: JsonObject,
+    context: Option<&RequestContext<RoleServer>>,
+) -> Result<CallToolResult, ServiceError> {
     let timeout = core.call_timeout();
     let params = CallToolRequestParams::new(tool.tool.name.clone()).with_arguments(args);
     let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
@@ -170,10 +196,7 @@ async fn call_inner(
             .inflight
             .begin(&tool.server, context.peer.clone(), context.id.clone())
     });
-    let handle = match peer.send_cancellable_request(request, options).await {
-        Ok(handle) => handle,
-        Err(err) => return error_result(describe_call_error(core, &tool.server, &err)),
-    };
+    let handle = peer.send_cancellable_request(request, options).await?;
     if let Some(inflight) = &inflight {
         inflight.sent_as(handle.id.clone());
     }
@@ -202,22 +225,26 @@ async fn call_inner(
             let _ = peer
                 .notify_cancelled(CancelledNotificationParam::new(Some(request_id), Some(reason)))
                 .await;
-            return error_result(format!("call to {} was cancelled", tool.key));
+            return Ok(error_result(format!("call to {} was cancelled", tool.key)));
         }
     };
-    let result = match outcome {
-        Ok(ServerResult::CallToolResult(result)) => result,
-        Ok(other) => {
-            return error_result(format!(
+    let result = match outcome? {
+        ServerResult::CallToolResult(result) => result,
+        other => {
+            return Ok(error_result(format!(
                 "server `{}` answered tools/call with an unexpected result: {}",
                 tool.server,
                 serde_json::to_string(&other).unwrap_or_default()
-            ))
+            )))
         }
-        Err(err) => return error_result(describe_call_error(core, &tool.server, &err)),
     };
     let limit = core.config().tool_response_limit;
-    read_cache::truncate(&core.read_cache, &tool.key, result, limit)
+    Ok(read_cache::truncate(
+        &core.read_cache,
+        &tool.key,
+        result,
+        limit,
+    ))
 }
 
 /// Like [`describe_error`], but an OAuth challenge is recorded and explained (login / scopes).

@@ -348,15 +348,19 @@ async fn connect_sse(
         Ok(map) => headers.extend(map),
         Err(err) => return Attempt::done(Err(err)),
     }
+    let mut bearer = None;
     match connect_auth(auth).await {
-        Ok(Some(client)) => match client.get_access_token().await {
-            Ok(token) => {
-                if let Ok(value) = http::HeaderValue::from_str(&format!("Bearer {token}")) {
-                    headers.insert(http::header::AUTHORIZATION, value);
+        Ok(Some(client)) => {
+            match client.get_access_token().await {
+                Ok(token) => {
+                    if let Ok(value) = http::HeaderValue::from_str(&format!("Bearer {token}")) {
+                        headers.insert(http::header::AUTHORIZATION, value);
+                    }
                 }
+                Err(err) => tracing::debug!(error = %err, "no OAuth token for the SSE connection"),
             }
-            Err(err) => tracing::debug!(error = %err, "no OAuth token for the SSE connection"),
-        },
+            bearer = Some(super::oauth::server_auth::bearer_source(client));
+        }
         Ok(None) => {}
         Err(err) => return Attempt::done(Err(err)),
     }
@@ -370,7 +374,10 @@ async fn connect_sse(
     )
     .await;
     let transport = match connected {
-        Ok(transport) => transport,
+        Ok(transport) => match bearer {
+            Some(bearer) => transport.with_bearer(bearer),
+            None => transport,
+        },
         Err(err) => {
             if let Some(auth) = auth {
                 if let Some(found) = challenge::from_sse(&err, &url) {

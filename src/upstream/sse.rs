@@ -99,6 +99,10 @@ pub enum SseError {
 
 type EventStream = BoxStream<'static, Result<Sse, sse_stream::Error>>;
 
+/// Supplies a current bearer token for each `POST` (e.g. the OAuth client's, which refreshes it).
+pub type BearerSource =
+    std::sync::Arc<dyn Fn() -> futures::future::BoxFuture<'static, Option<String>> + Send + Sync>;
+
 /// A connected legacy SSE session, usable as an rmcp client transport.
 ///
 /// Sending `POST`s one message; receiving yields `message` events and returns `None` once the
@@ -109,6 +113,7 @@ pub struct SseClientTransport {
     endpoint: Url,
     events: Option<EventStream>,
     queued: VecDeque<ServerJsonRpcMessage>,
+    bearer: Option<BearerSource>,
 }
 
 impl fmt::Debug for SseClientTransport {
@@ -192,6 +197,7 @@ pub async fn connect(
         endpoint,
         events: Some(events),
         queued: VecDeque::new(),
+        bearer: None,
     })
 }
 
@@ -260,6 +266,13 @@ impl SseClientTransport {
         &self.endpoint
     }
 
+    /// Take the `Authorization` of every `POST` from `source` (a token refreshed after the
+    /// session opened is used by the next message; the event stream keeps its original one).
+    pub fn with_bearer(mut self, source: BearerSource) -> Self {
+        self.bearer = Some(source);
+        self
+    }
+
     /// Queues the JSON-RPC message (or batch) of one `message` event.
     fn parse_message(&mut self, data: &str) {
         match parse_message_data(data) {
@@ -280,13 +293,21 @@ impl Transport<RoleClient> for SseClientTransport {
         &mut self,
         item: ClientJsonRpcMessage,
     ) -> impl Future<Output = Result<(), SseError>> + Send + 'static {
-        let request = self
-            .client
-            .post(self.endpoint.clone())
-            .headers(self.headers.clone())
-            .json(&item);
+        let client = self.client.clone();
+        let endpoint = self.endpoint.clone();
+        let mut headers = self.headers.clone();
         let url = redact(&self.endpoint);
+        let bearer = self.bearer.clone();
         async move {
+            if let Some(bearer) = bearer {
+                if let Some(value) = bearer()
+                    .await
+                    .and_then(|t| HeaderValue::from_str(&format!("Bearer {t}")).ok())
+                {
+                    headers.insert(header::AUTHORIZATION, value);
+                }
+            }
+            let request = client.post(endpoint).headers(headers).json(&item);
             let response = request.send().await.map_err(|source| SseError::Request {
                 method: "POST",
                 url: url.clone(),

@@ -3,7 +3,11 @@
 // with PKCE checks) and its bearer-auth middleware. The provider below is ours: it approves
 // every authorization at once (no login page), issues short-lived access tokens
 // (TOKEN_TTL seconds) with rotating refresh tokens, and has admin endpoints to revoke refresh
-// tokens and read counters.
+// tokens and read counters. It implements RFC 7009 revocation (`/revoke`, advertised as
+// `revocation_endpoint` by the SDK router): revoked tokens stop working at once.
+//
+// The same server is also offered over the legacy HTTP+SSE transport (`GET /sse`,
+// `POST /messages`), protected by the same tokens (its own protected-resource metadata).
 //
 // Usage: PORT=0 TOKEN_TTL=4 node oauth_fixture.mjs   → prints "READY http://127.0.0.1:<port>"
 import { randomUUID } from 'node:crypto';
@@ -14,18 +18,24 @@ import {
   InvalidGrantError,
   InvalidRequestError,
   InvalidTokenError,
+  ServerError,
 } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 
 const ttl = Number(process.env.TOKEN_TTL ?? 3600);
+let failRevocation = false;
 const stats = {
   registrations: 0,
   authorizations: 0,
   code_exchanges: 0,
   refreshes: 0,
   refresh_failures: 0,
+  revocations: 0,
+  revocation_requests: 0,
   tool_calls: 0,
+  resource_reads: 0,
   resources: [],
 };
 
@@ -105,6 +115,19 @@ class FixtureProvider {
     return this.issue(client.client_id, entry.scopes, resource ?? entry.resource);
   }
 
+  // RFC 7009: an unknown token or one of another client is ignored (still 200).
+  async revokeToken(client, request) {
+    stats.revocation_requests += 1;
+    if (failRevocation) throw new ServerError('revocation is switched off for this test');
+    for (const map of [this.refreshTokens, this.accessTokens]) {
+      const entry = map.get(request.token);
+      if (entry && entry.clientId === client.client_id) {
+        map.delete(request.token);
+        stats.revocations += 1;
+      }
+    }
+  }
+
   async verifyAccessToken(token) {
     const entry = this.accessTokens.get(token);
     if (!entry || entry.expiresAt < Date.now()) {
@@ -129,6 +152,10 @@ function mcpServer(clientId) {
       return { content: [{ type: 'text', text: `authorized client ${clientId}` }] };
     },
   );
+  server.registerResource('whoami', 'fixture://whoami', { mimeType: 'text/plain' }, async (uri) => {
+    stats.resource_reads += 1;
+    return { contents: [{ uri: uri.href, text: `authorized client ${clientId}` }] };
+  });
   return server;
 }
 
@@ -163,10 +190,39 @@ const listener = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   });
   app.get('/mcp', bearer, (_req, res) => res.status(405).set('Allow', 'POST').end());
   app.delete('/mcp', bearer, (_req, res) => res.status(405).set('Allow', 'POST').end());
+  const sseUrl = `${base}/sse`;
+  app.get('/.well-known/oauth-protected-resource/sse', (_req, res) =>
+    res.json({ resource: sseUrl, authorization_servers: [issuer.href], scopes_supported: ['mcp:tools'] }),
+  );
+  const sseBearer = requireBearerAuth({
+    verifier: provider,
+    resourceMetadataUrl: `${base}/.well-known/oauth-protected-resource/sse`,
+  });
+  const sseSessions = new Map();
+  app.get('/sse', sseBearer, async (req, res) => {
+    const transport = new SSEServerTransport('/messages', res);
+    sseSessions.set(transport.sessionId, transport);
+    res.on('close', () => sseSessions.delete(transport.sessionId));
+    await mcpServer(req.auth.clientId).connect(transport);
+  });
+  app.post('/messages', sseBearer, async (req, res) => {
+    const transport = sseSessions.get(String(req.query.sessionId));
+    if (!transport) return res.status(404).end();
+    await transport.handlePostMessage(req, res, req.body);
+  });
   app.post('/admin/revoke-refresh-tokens', (_req, res) => {
     const revoked = provider.refreshTokens.size;
     provider.refreshTokens.clear();
     res.json({ revoked });
+  });
+  app.post('/admin/revoke-access-tokens', (_req, res) => {
+    const revoked = provider.accessTokens.size;
+    provider.accessTokens.clear();
+    res.json({ revoked });
+  });
+  app.post('/admin/fail-revocation', (req, res) => {
+    failRevocation = req.query.on !== 'false';
+    res.json({ failRevocation });
   });
   app.get('/admin/stats', (_req, res) => res.json(stats));
   console.log(`READY ${base}`);

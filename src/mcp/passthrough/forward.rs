@@ -4,6 +4,7 @@
 
 use crate::core::Core;
 use crate::mcp::call::PROGRESS_DRAIN_TIMEOUT;
+use crate::upstream::oauth::server_auth::CallRecovery;
 use rmcp::model::{CancelledNotificationParam, ClientRequest, RequestMetaObject, ServerResult};
 use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
 use rmcp::{ErrorData as McpError, Peer, RoleClient, RoleServer};
@@ -42,7 +43,8 @@ fn upstream_error(server: &str, method: &str, err: ServiceError) -> McpError {
 }
 
 /// Send `request` to `upstream` (server `server`) for the client of `context` and return
-/// the upstream's result unchanged; upstream errors come back as they were sent.
+/// the upstream's result unchanged; upstream errors come back as they were sent. A request
+/// the upstream refused with an OAuth 401 is sent once more after a successful token refresh.
 pub async fn forward(
     core: &Core,
     server: &str,
@@ -50,6 +52,28 @@ pub async fn forward(
     request: ClientRequest,
     context: &RequestContext<RoleServer>,
 ) -> Result<ServerResult, McpError> {
+    let method = request.method().to_string();
+    let err = match forward_once(core, server, upstream, request.clone(), context).await {
+        Ok(outcome) => return outcome,
+        Err(err) => err,
+    };
+    match core.oauth_recover_call(server, &err).await {
+        Some(CallRecovery::Retry) => forward_once(core, server, upstream, request, context)
+            .await
+            .unwrap_or_else(|err| Err(upstream_error(server, &method, err))),
+        Some(CallRecovery::Fail(message)) => Err(McpError::internal_error(message, None)),
+        None => Err(upstream_error(server, &method, err)),
+    }
+}
+
+/// One attempt; the outer Err is a request failure (the inner result is the answer to relay).
+async fn forward_once(
+    core: &Core,
+    server: &str,
+    upstream: &Peer<RoleClient>,
+    request: ClientRequest,
+    context: &RequestContext<RoleServer>,
+) -> Result<Result<ServerResult, McpError>, ServiceError> {
     let method = request.method().to_string();
     let mut options = PeerRequestOptions::with_timeout(core.call_timeout());
     options.meta = Some(upstream_meta(&context.meta));
@@ -59,10 +83,7 @@ pub async fn forward(
         .relay
         .inflight
         .begin(server, context.peer.clone(), context.id.clone());
-    let handle = upstream
-        .send_cancellable_request(request, options)
-        .await
-        .map_err(|e| upstream_error(server, &method, e))?;
+    let handle = upstream.send_cancellable_request(request, options).await?;
     inflight.sent_as(handle.id.clone());
     let route = context.meta.get_progress_token().map(|downstream| {
         shared.progress.register(
@@ -79,14 +100,14 @@ pub async fn forward(
             if let Some(route) = &route {
                 route.drain(PROGRESS_DRAIN_TIMEOUT).await;
             }
-            response.map_err(|e| upstream_error(server, &method, e))
+            response.map(Ok)
         }
         _ = context.ct.cancelled() => {
             let reason = "cancelled by the client".to_string();
             let _ = upstream
                 .notify_cancelled(CancelledNotificationParam::new(Some(upstream_id), Some(reason)))
                 .await;
-            Err(McpError::internal_error(format!("{method} was cancelled by the client"), None))
+            Ok(Err(McpError::internal_error(format!("{method} was cancelled by the client"), None)))
         }
     }
 }

@@ -9,9 +9,11 @@
 pub mod browser;
 pub mod callback;
 pub mod challenge;
+pub mod legacy;
 pub mod login;
 pub mod ops;
 pub mod registry;
+pub mod revoke;
 pub mod server_auth;
 pub mod store;
 

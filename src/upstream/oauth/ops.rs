@@ -33,15 +33,43 @@ impl Core {
         self.oauth_state_of(name)?.start_login().await
     }
 
-    /// Delete the stored tokens and client registration of server `name`; it needs a new
-    /// login afterwards. Returns how many keyring entries were removed.
-    pub async fn oauth_logout(&self, name: &str) -> Result<usize, OAuthError> {
+    /// Revoke the tokens of server `name` at its authorization server (when it offers RFC 7009
+    /// revocation) and delete its stored tokens and client registration; it needs a new login
+    /// afterwards. Returns how many keyring entries were removed and how revocation went.
+    pub async fn oauth_logout(
+        &self,
+        name: &str,
+    ) -> Result<super::server_auth::LogoutOutcome, OAuthError> {
         self.oauth_state_of(name)?.logout().await
     }
 
     /// OAuth status of server `name` (None when OAuth does not apply to it).
     pub fn oauth_status(&self, name: &str) -> Option<OAuthStatus> {
         self.upstreams.context().oauth.status_of(name)
+    }
+
+    /// When a proxied call failed on an OAuth challenge: refresh the token once when that can
+    /// help ([`CallRecovery::Retry`]: send the call again), else explain what to do.
+    pub async fn oauth_recover_call(
+        &self,
+        server: &str,
+        err: &ServiceError,
+    ) -> Option<super::server_auth::CallRecovery> {
+        let auth = self.upstreams.context().oauth.get(server)?;
+        match challenge::from_service(err, auth.url()) {
+            // A challenge rmcp's Streamable HTTP client reports comes after its own refresh
+            // and retry; the legacy SSE transport reports it as met.
+            Some(found) => Some(
+                auth.recover_call_challenge(&found, err.auth_challenge().is_some())
+                    .await,
+            ),
+            // rmcp's OAuth client may close the session after a refused refresh: the call
+            // then sees a closed transport, but the auth state already knows why.
+            None if auth.login_blocking() => Some(super::server_auth::CallRecovery::Fail(format!(
+                "server `{server}` needs a new OAuth login; run `mcpproxy auth login --server {server}`"
+            ))),
+            None => None,
+        }
     }
 
     /// When a proxied call failed on an OAuth challenge, record it and explain what to do.

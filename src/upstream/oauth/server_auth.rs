@@ -4,6 +4,7 @@
 use super::browser::Browser;
 use super::challenge::Challenge;
 use super::login::{self, LoginTicket};
+use super::revoke::{self, Revocation, RevokingClient};
 use super::store::{self, ClientRecord, SecretBackend, StoreEvent, TokenStore};
 use super::{OAuthError, OAuthState, OAuthStatus};
 use crate::config::OAuthConfig;
@@ -20,6 +21,14 @@ use tokio_util::sync::CancellationToken;
 
 /// The HTTP client type of OAuth-authorized Streamable HTTP connections.
 pub type AuthorizedClient = AuthClient<reqwest::Client>;
+
+/// The current access token of `client` for each message of a legacy SSE session.
+pub fn bearer_source(client: AuthorizedClient) -> crate::upstream::sse::BearerSource {
+    Arc::new(move || {
+        let client = client.clone();
+        Box::pin(async move { client.get_access_token().await.ok() })
+    })
+}
 
 /// How the next connection attempt should authenticate.
 pub enum ConnectAuth {
@@ -40,12 +49,31 @@ pub enum ChallengeOutcome {
     LoginRequired,
 }
 
+/// What the call path does after a tool call met an OAuth challenge on a live connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallRecovery {
+    /// The access token was refreshed: send the rejected request once more.
+    Retry,
+    /// Give up with this message for the caller.
+    Fail(String),
+}
+
 /// Authorization server metadata found for the server, with the credential store bound to it.
 pub(crate) struct Discovered {
     pub manager: AuthorizationManager,
     pub issuer: String,
     pub metadata: AuthorizationMetadata,
     pub legacy: bool,
+}
+
+/// What a logout did: local entries removed and the revocation at the authorization server.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LogoutOutcome {
+    /// Keyring entries removed.
+    pub removed: usize,
+    /// RFC 7009 revocation result.
+    #[serde(flatten)]
+    pub revocation: Revocation,
 }
 
 /// Lead time before expiry at which a token is refreshed: 20 % of its lifetime, 1–60 s.
@@ -272,12 +300,36 @@ impl ServerAuth {
             .await
             .map_err(flow)?;
         let challenge = self.last_challenge();
-        let resolution = manager
+        let resolved = manager
             .resolve_metadata_from_challenge(challenge.as_ref().and_then(|c| c.header()))
-            .await
-            .map_err(flow)?;
-        let legacy = !resolution.source.is_discovered();
-        let metadata = resolution.metadata;
+            .await;
+        let (metadata, legacy) = match resolved {
+            Ok(resolution) => {
+                let legacy = !resolution.source.is_discovered();
+                (resolution.metadata, legacy)
+            }
+            Err(AuthError::AuthorizationServerMismatch {
+                expected_issuer,
+                received_issuer,
+            }) => {
+                let accepted = super::legacy::same_origin_metadata(
+                    &self.http,
+                    &self.url,
+                    &expected_issuer,
+                    &received_issuer,
+                )
+                .await;
+                let Some(metadata) = accepted else {
+                    return Err(flow(AuthError::AuthorizationServerMismatch {
+                        expected_issuer,
+                        received_issuer,
+                    }));
+                };
+                tracing::warn!(server = %self.name, issuer = %received_issuer, "the authorization server metadata at the server's origin names another issuer on the same origin; accepted (2025-03-26 back-compat)");
+                (metadata, false)
+            }
+            Err(err) => return Err(flow(err)),
+        };
         let issuer = metadata.issuer.clone().unwrap_or_else(|| {
             url::Url::parse(&metadata.authorization_endpoint)
                 .map(|u| u.origin().ascii_serialization())
@@ -508,6 +560,39 @@ impl ServerAuth {
         }
     }
 
+    /// A request met a challenge on a live connection: for a rejected (not merely
+    /// under-scoped) token, refresh once and have the request retried; otherwise explain.
+    /// `transport_refreshed`: the transport already refreshed and retried (rmcp's OAuth
+    /// client for Streamable HTTP does), so the new token was rejected too.
+    pub async fn recover_call_challenge(
+        &self,
+        challenge: &Challenge,
+        transport_refreshed: bool,
+    ) -> CallRecovery {
+        if challenge.insufficient_scope
+            || transport_refreshed
+            || self.login_blocking()
+            || !self.has_tokens.load(Ordering::SeqCst)
+        {
+            return CallRecovery::Fail(self.on_call_challenge(challenge));
+        }
+        *lock(&self.challenge) = Some(challenge.clone());
+        match self.refresh_now().await {
+            Ok(()) => {
+                tracing::info!(server = %self.name, "the server rejected the access token during a call; refreshed it, retrying the call once");
+                CallRecovery::Retry
+            }
+            Err(_) if self.login_blocking() => CallRecovery::Fail(format!(
+                "server `{}` rejected the access token and the refresh token was refused; run `mcpproxy auth login --server {}`",
+                self.name, self.name
+            )),
+            Err(err) => CallRecovery::Fail(format!(
+                "server `{}` rejected the access token and refreshing it failed ({err}); retry shortly",
+                self.name
+            )),
+        }
+    }
+
     fn maybe_auto_login(&self) {
         if !self.auto_login || self.auto_login_used.swap(true, Ordering::SeqCst) {
             return;
@@ -636,9 +721,17 @@ impl ServerAuth {
         }
     }
 
-    /// Forget every stored token and client of this server; it needs a login afterwards.
-    pub async fn logout(&self) -> Result<usize, OAuthError> {
+    /// Revoke the stored tokens at the authorization server (RFC 7009), then forget every
+    /// stored token and client of this server; it needs a login afterwards. A failed
+    /// revocation is logged and reported but never keeps the local tokens.
+    pub async fn logout(&self) -> Result<LogoutOutcome, OAuthError> {
         lock(&self.login_cancel).cancel();
+        let revocation = self.revoke_at_server().await;
+        if let Some(err) = &revocation.revocation_error {
+            tracing::warn!(server = %self.name, "OAuth token revocation failed (tokens forgotten locally anyway): {err}");
+        } else if revocation.revoked {
+            tracing::info!(server = %self.name, tokens = revocation.tokens_revoked, "OAuth tokens revoked at the authorization server");
+        }
         self.forget_tokens().await;
         let removed = store::forget_server(&self.backend, &self.name)
             .await
@@ -655,7 +748,73 @@ impl ServerAuth {
                 ..OAuthStatus::default()
             };
         });
-        Ok(removed)
+        Ok(LogoutOutcome {
+            removed,
+            revocation,
+        })
+    }
+
+    /// Revoke the stored tokens of the issuer the server names now.
+    async fn revoke_at_server(&self) -> Revocation {
+        let mut held = Vec::new();
+        let issuers: Vec<String> = self
+            .backend
+            .get_json(&store::index_entry(&self.name))
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        for issuer in issuers {
+            let entry = store::tokens_entry(&self.name, &issuer);
+            if let Ok(Some(creds)) = self.backend.get_json::<StoredCredentials>(&entry).await {
+                if creds.token_response.is_some() {
+                    held.push((issuer, creds));
+                }
+            }
+        }
+        if held.is_empty() {
+            return Revocation::skipped("no tokens were stored");
+        }
+        let found = match tokio::time::timeout(revoke::REVOKE_TIMEOUT, self.discover()).await {
+            Ok(Ok(found)) => found,
+            Ok(Err(err)) => return Revocation::failed(err.to_string()),
+            Err(_) => {
+                return Revocation::failed(format!(
+                    "OAuth discovery for `{}` did not answer within {}s",
+                    self.name,
+                    revoke::REVOKE_TIMEOUT.as_secs()
+                ))
+            }
+        };
+        let Some((_, creds)) = held.iter().find(|(issuer, _)| *issuer == found.issuer) else {
+            let issuers: Vec<&str> = held.iter().map(|(i, _)| i.as_str()).collect();
+            return Revocation::failed(format!(
+                "the stored tokens were issued by {}, but `{}` now names the authorization server {}",
+                issuers.join(", "),
+                self.name,
+                found.issuer
+            ));
+        };
+        let record: Option<ClientRecord> = self
+            .backend
+            .get_json(&store::client_entry(&self.name, &found.issuer))
+            .await
+            .ok()
+            .flatten();
+        let configured = self
+            .config
+            .as_ref()
+            .and_then(|c| c.client_id.clone().map(|id| (id, c.client_secret.clone())));
+        let (client_id, client_secret) = match (configured, record) {
+            (Some(configured), _) => configured,
+            (None, Some(r)) => (r.client_id, r.client_secret),
+            (None, None) => (creds.client_id.clone(), None),
+        };
+        let client = RevokingClient {
+            client_id,
+            client_secret,
+        };
+        revoke::revoke(&self.http, &found.metadata, &client, creds).await
     }
 }
 
