@@ -232,7 +232,12 @@ impl ServerAuth {
                 self.schedule_refresh(expires_at, has_refresh_token);
                 *lock(&self.refresh_failures) = 0;
                 self.update(|s| {
-                    s.state = OAuthState::Authenticated;
+                    // A login's token exchange saves before its credentials are installed for
+                    // the connections; `login_finished` reports it authenticated after that.
+                    // (Reporting it here let a waiting caller retry with the old credentials.)
+                    if refreshed {
+                        s.state = OAuthState::Authenticated;
+                    }
                     s.set_expiry(expires_at);
                     s.scopes = scopes;
                     s.has_refresh_token = has_refresh_token;
