@@ -87,28 +87,37 @@ fn client_output(dir: &Path) -> String {
     text
 }
 
-#[test]
-fn auth_suite_passes_every_scenario() {
+/// Run the conformance suite's client side against our conformance client, for `selection`
+/// (e.g. `["--suite", "auth"]`); returns the exit status, stdout + stderr and the results
+/// directory, or `None` when the suite is not installed (skipped outside CI).
+fn run_client_suite(
+    selection: &[&str],
+) -> Option<(std::process::ExitStatus, String, tempfile::TempDir)> {
     let package = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
     let suite = package.join("node_modules/@modelcontextprotocol/conformance/dist/index.js");
     let node = match node22() {
         Ok(node) => node,
-        Err(message) => return skip_or_fail(&message),
+        Err(message) => {
+            skip_or_fail(&message);
+            return None;
+        }
     };
     if !suite.exists() {
-        return skip_or_fail(&format!(
+        skip_or_fail(&format!(
             "{} missing: run scripts/conformance-setup.sh",
             suite.display()
         ));
+        return None;
     }
-    let client = conformance_client_bin();
     let results = tempfile::tempdir().unwrap();
     let output = Command::new(&node)
         .arg(&suite)
-        .args(["client", "--suite", "auth", "--timeout", "60000", "-o"])
+        .arg("client")
+        .args(selection)
+        .args(["--timeout", "60000", "-o"])
         .arg(results.path())
         .arg("--command")
-        .arg(&client)
+        .arg(conformance_client_bin())
         .current_dir(&package)
         .env("MCPPROXY_LOG", "warn")
         .output()
@@ -118,6 +127,14 @@ fn auth_suite_passes_every_scenario() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    Some((output.status, text, results))
+}
+
+#[test]
+fn auth_suite_passes_every_scenario() {
+    let Some((status, text, results)) = run_client_suite(&["--suite", "auth"]) else {
+        return;
+    };
     let summary = parse_summary(&text);
     for (name, clean, passed, failed) in &summary {
         eprintln!("{name}: {passed} passed, {failed} failed, clean: {clean}");
@@ -154,11 +171,7 @@ fn auth_suite_passes_every_scenario() {
             "scenario {name} did not pass: {found:?}\n{tail}"
         );
     }
-    assert!(
-        output.status.success(),
-        "suite exit status {:?}\n{tail}",
-        output.status
-    );
+    assert!(status.success(), "suite exit status {status:?}\n{tail}");
     let ours = client_output(results.path());
     assert!(ours.contains("tools:"), "no client output saved:\n{tail}");
     assert!(
@@ -188,47 +201,15 @@ fn summary_parser_reads_pass_and_fail_lines() {
 /// (src/upstream/oauth/legacy.rs).
 #[test]
 fn metadata_backcompat_2025_03_26_scenario_passes() {
-    let package = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
-    let suite = package.join("node_modules/@modelcontextprotocol/conformance/dist/index.js");
-    let node = match node22() {
-        Ok(node) => node,
-        Err(message) => return skip_or_fail(&message),
+    let Some((status, text, _results)) =
+        run_client_suite(&["--scenario", "auth/2025-03-26-oauth-metadata-backcompat"])
+    else {
+        return;
     };
-    if !suite.exists() {
-        return skip_or_fail(&format!(
-            "{} missing: run scripts/conformance-setup.sh",
-            suite.display()
-        ));
-    }
-    let client = conformance_client_bin();
-    let results = tempfile::tempdir().unwrap();
-    let output = Command::new(&node)
-        .arg(&suite)
-        .args([
-            "client",
-            "--scenario",
-            "auth/2025-03-26-oauth-metadata-backcompat",
-            "--timeout",
-            "60000",
-            "-o",
-        ])
-        .arg(results.path())
-        .arg("--command")
-        .arg(&client)
-        .current_dir(&package)
-        .env("MCPPROXY_LOG", "warn")
-        .output()
-        .expect("run the conformance scenario");
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
     let tail: Vec<&str> = text.lines().rev().take(30).collect();
     assert!(
-        output.status.success() && text.contains("OVERALL: PASSED") && text.contains(" 0 failed"),
-        "scenario failed ({:?}):\n{}",
-        output.status,
+        status.success() && text.contains("OVERALL: PASSED") && text.contains(" 0 failed"),
+        "scenario failed ({status:?}):\n{}",
         tail.into_iter().rev().collect::<Vec<_>>().join("\n")
     );
 }

@@ -147,23 +147,38 @@ async fn auth_cli(
     )
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn login_call_silent_refresh_then_login_required_after_revocation() {
+/// A proxy with one OAuth-protected fixture server that has completed its automatic login
+/// (the 401 starts it; `BROWSER` is the curl "browser") and answered a first call.
+struct LoggedIn {
+    fixture: Fixture,
+    proxy: Proxy,
+    /// A client of `/mcp/all`.
+    all: common::Client,
+    name: String,
+    /// `<name>__whoami`.
+    tool: String,
+}
+
+/// [`LoggedIn`] with tokens living `ttl_secs`, the server named `<prefix>-<random>` reached
+/// over `protocol` ("http" or "sse"); `None` (test skipped) without a Secret Service outside CI.
+async fn logged_in(ttl_secs: u32, prefix: &str, protocol: &str) -> Option<LoggedIn> {
     if let Err(err) = Keyring::probe() {
         assert!(!in_ci(), "CI must provide a Secret Service: {err}");
         eprintln!("skipping OAuth end-to-end test: {err}");
-        return;
+        return None;
     }
-    let fixture = Fixture::start(4);
+    let fixture = Fixture::start(ttl_secs);
     // The proxy (a child process) inherits BROWSER and runs it to "open" the login page.
     curl_browser();
-    let name = format!("secure-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let name = format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let path = if protocol == "sse" { "sse" } else { "mcp" };
     let proxy = Proxy::start(
-        json!([{"name": name, "url": format!("{}/mcp", fixture.base), "protocol": "http"}]),
+        json!([{"name": name, "url": format!("{}/{path}", fixture.base), "protocol": protocol}]),
         json!({}),
     );
-
-    // 1. The 401 starts the login automatically; the tool becomes callable.
     let (all, _) = connect(&proxy.all_url()).await;
     let tool = format!("{name}__whoami");
     wait_for(
@@ -178,6 +193,28 @@ async fn login_call_silent_refresh_then_login_required_after_revocation() {
     let first = call(&all, &tool, json!({})).await;
     assert_ne!(first.is_error, Some(true), "{first:?}");
     assert!(text(&first).starts_with("authorized client "), "{first:?}");
+    Some(LoggedIn {
+        fixture,
+        proxy,
+        all,
+        name,
+        tool,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_call_silent_refresh_then_login_required_after_revocation() {
+    let Some(LoggedIn {
+        fixture,
+        proxy,
+        all,
+        name,
+        tool,
+    }) = logged_in(4, "secure", "http").await
+    else {
+        return;
+    };
+    // 1. The 401 started the login automatically; the tool is callable.
     let stats = fixture.stats().await;
     assert_eq!(stats["registrations"], 1, "{stats}");
     assert_eq!(stats["code_exchanges"], 1, "{stats}");
@@ -430,32 +467,16 @@ fn stored_tokens(name: &str, issuer: &str) -> (String, String, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn call_time_401_refreshes_and_logout_revokes_at_the_authorization_server() {
-    if let Err(err) = Keyring::probe() {
-        assert!(!in_ci(), "CI must provide a Secret Service: {err}");
-        eprintln!("skipping OAuth end-to-end test: {err}");
+    let Some(LoggedIn {
+        fixture,
+        proxy,
+        all,
+        name,
+        ..
+    }) = logged_in(3600, "revoke", "http").await
+    else {
         return;
-    }
-    // Hour-long tokens: no proactive refresh interferes with the counts below.
-    let fixture = Fixture::start(3600);
-    curl_browser();
-    let name = format!("revoke-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let proxy = Proxy::start(
-        json!([{"name": name, "url": format!("{}/mcp", fixture.base), "protocol": "http"}]),
-        json!({}),
-    );
-    let (all, _) = connect(&proxy.all_url()).await;
-    let tool = format!("{name}__whoami");
-    wait_for(
-        "the OAuth login and tool listing",
-        Duration::from_secs(60),
-        || async {
-            let tools = all.peer().list_all_tools().await.ok()?;
-            tools.iter().any(|t| t.name == tool.as_str()).then_some(())
-        },
-    )
-    .await;
-    let first = call(&all, &tool, json!({})).await;
-    assert_ne!(first.is_error, Some(true), "{first:?}");
+    };
 
     call_time_401_recovers_once_then_requires_login(&fixture, &proxy, &all, &name).await;
     let (mcp, _) = connect(&proxy.mcp_url()).await;
@@ -533,31 +554,16 @@ async fn call_time_401_refreshes_and_logout_revokes_at_the_authorization_server(
 /// OAuth client) meets the 401 on `POST /messages`: the call path refreshes and retries.
 #[tokio::test(flavor = "multi_thread")]
 async fn sse_call_time_401_refreshes_once_and_retries() {
-    if let Err(err) = Keyring::probe() {
-        assert!(!in_ci(), "CI must provide a Secret Service: {err}");
-        eprintln!("skipping OAuth end-to-end test: {err}");
+    let Some(LoggedIn {
+        fixture,
+        proxy,
+        all,
+        name,
+        ..
+    }) = logged_in(3600, "sse", "sse").await
+    else {
         return;
-    }
-    let fixture = Fixture::start(3600);
-    curl_browser();
-    let name = format!("sse-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let proxy = Proxy::start(
-        json!([{"name": name, "url": format!("{}/sse", fixture.base), "protocol": "sse"}]),
-        json!({}),
-    );
-    let (all, _) = connect(&proxy.all_url()).await;
-    let tool = format!("{name}__whoami");
-    wait_for(
-        "the OAuth login and tool listing",
-        Duration::from_secs(60),
-        || async {
-            let tools = all.peer().list_all_tools().await.ok()?;
-            tools.iter().any(|t| t.name == tool.as_str()).then_some(())
-        },
-    )
-    .await;
-    let first = call(&all, &tool, json!({})).await;
-    assert_ne!(first.is_error, Some(true), "{first:?}");
+    };
 
     // A resource read through the pass-through endpoint recovers the same way.
     let (direct, _) = connect(&format!("{}/mcp/server/{name}", proxy.base)).await;
