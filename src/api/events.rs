@@ -25,8 +25,15 @@ use tokio_util::sync::CancellationToken;
 /// Interval of `ping` events.
 pub const PING_INTERVAL: Duration = Duration::from_secs(30);
 
-fn event(name: &str, data: serde_json::Value) -> Event {
+/// An SSE event named `name` carrying `data` as JSON.
+pub(crate) fn event(name: &str, data: serde_json::Value) -> Event {
     Event::default().event(name).data(data.to_string())
+}
+
+/// The keep-alive `ping` event (sent every [`PING_INTERVAL`] by every event stream).
+pub(crate) fn ping_event() -> Event {
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
+    event("ping", json!({"time": now.to_string()}))
 }
 
 fn status_event(core: &Core) -> Event {
@@ -104,10 +111,7 @@ impl Feed {
         loop {
             tokio::select! {
                 _ = self.stop.cancelled() => return None,
-                _ = self.ping.tick() => {
-                    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
-                    return Some(event("ping", json!({"time": now.to_string()})));
-                }
+                _ = self.ping.tick() => return Some(ping_event()),
                 received = self.events.recv() => match received {
                     Ok(core_event) => {
                         if let Some(sse) = to_sse(&self.core, &core_event) {

@@ -6,7 +6,7 @@
 //! every 30 s. Lines are scrubbed of secret values before they are published.
 
 use super::envelope::{ApiError, Failure};
-use super::events::PING_INTERVAL;
+use super::events::{event, ping_event, PING_INTERVAL};
 use super::servers::TailQuery;
 use super::ApiState;
 use crate::manage::ops;
@@ -24,10 +24,6 @@ use tokio_util::sync::CancellationToken;
 
 /// Default `?tail` of the stream.
 const DEFAULT_TAIL: usize = 100;
-
-fn event(name: &str, data: serde_json::Value) -> Event {
-    Event::default().event(name).data(data.to_string())
-}
 
 struct Feed {
     server: String,
@@ -48,10 +44,7 @@ impl Feed {
         loop {
             tokio::select! {
                 _ = self.stop.cancelled() => return None,
-                _ = self.ping.tick() => {
-                    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
-                    return Some(event("ping", json!({"time": now.to_string()})));
-                }
+                _ = self.ping.tick() => return Some(ping_event()),
                 received = self.lines.recv() => match received {
                     Ok(line) if *line.server == *self.server => {
                         if !self.overlap.is_empty() && self.overlap.remove(&line.line) {

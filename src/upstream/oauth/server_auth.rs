@@ -279,8 +279,13 @@ impl ServerAuth {
             "OAuth login required for `{}`: {reason}. Run `mcpproxy auth login --server {}`",
             self.name, self.name
         );
-        tracing::warn!(server = %self.name, "{message}");
         *lock(&self.refresh_due) = None;
+        self.enter_login_required(message);
+    }
+
+    /// Log `message`, switch to `login_required` with it and publish `OAuthFailed`.
+    fn enter_login_required(&self, message: String) {
+        tracing::warn!(server = %self.name, "{message}");
         self.update(|s| {
             s.state = OAuthState::LoginRequired;
             s.auth_url = None;
@@ -665,18 +670,10 @@ impl ServerAuth {
                 });
             }
             Err(message) => {
-                let message = format!("OAuth login for `{}` failed: {message}", self.name);
-                tracing::warn!(server = %self.name, "{message}");
-                self.update(|s| {
-                    s.state = OAuthState::LoginRequired;
-                    s.auth_url = None;
-                    s.last_error = Some(message.clone());
-                });
-                self.publish(CoreEvent::OAuthFailed {
-                    name: self.name.clone(),
-                    message,
-                    login_required: true,
-                });
+                self.enter_login_required(format!(
+                    "OAuth login for `{}` failed: {message}",
+                    self.name
+                ));
             }
         }
     }
