@@ -202,6 +202,18 @@ async fn logged_in(ttl_secs: u32, prefix: &str, protocol: &str) -> Option<Logged
     })
 }
 
+/// `mcpproxy auth login --server NAME` must succeed; returns its stdout.
+async fn auth_login(proxy: &Proxy, name: &str) -> String {
+    let (code, stdout, stderr) = auth_cli(
+        proxy,
+        &["login", "--server", name, "--timeout", "60s"],
+        None,
+    )
+    .await;
+    assert_eq!(code, Some(0), "auth login: {stdout}{stderr}");
+    stdout
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn login_call_silent_refresh_then_login_required_after_revocation() {
     let Some(LoggedIn {
@@ -320,13 +332,7 @@ async fn login_call_silent_refresh_then_login_required_after_revocation() {
             .to_string()
     };
     assert_eq!(state_via_cli().await, "login_required");
-    let (code, stdout, stderr) = auth_cli(
-        &proxy,
-        &["login", "--server", &name, "--timeout", "60s"],
-        None,
-    )
-    .await;
-    assert_eq!(code, Some(0), "auth login: {stdout}{stderr}");
+    let stdout = auth_login(&proxy, &name).await;
     assert!(
         stdout.contains(&format!("Logged in to `{name}`")),
         "{stdout}"
@@ -480,13 +486,7 @@ async fn call_time_401_refreshes_and_logout_revokes_at_the_authorization_server(
 
     call_time_401_recovers_once_then_requires_login(&fixture, &proxy, &all, &name).await;
     let (mcp, _) = connect(&proxy.mcp_url()).await;
-    let (code, stdout, stderr) = auth_cli(
-        &proxy,
-        &["login", "--server", &name, "--timeout", "60s"],
-        None,
-    )
-    .await;
-    assert_eq!(code, Some(0), "auth login: {stdout}{stderr}");
+    auth_login(&proxy, &name).await;
     let entry = server_entry(&mcp, &name).await;
     let issuer = entry["oauth_status"]["issuer"]
         .as_str()
@@ -524,13 +524,7 @@ async fn call_time_401_refreshes_and_logout_revokes_at_the_authorization_server(
     assert!(Keyring::get(&store::index_entry(&name)).unwrap().is_none());
 
     // 4. A failing revocation endpoint is reported, and the tokens are forgotten anyway.
-    let (code, stdout, stderr) = auth_cli(
-        &proxy,
-        &["login", "--server", &name, "--timeout", "60s"],
-        None,
-    )
-    .await;
-    assert_eq!(code, Some(0), "auth login: {stdout}{stderr}");
+    auth_login(&proxy, &name).await;
     let (client_id, _, refresh) = stored_tokens(&name, &issuer);
     admin(&fixture, "fail-revocation").await;
     let body = rest_post(&proxy, &format!("/servers/{name}/logout")).await;

@@ -106,6 +106,17 @@ impl Driver {
             .await
             .expect("WebDriver session with mcpproxy-tray")
     }
+
+    /// The app on `config_path`, opened with the Headers & Env window of `server` (`--edit`).
+    async fn editor_session(&self, config_path: &Path, server: &str) -> Client {
+        self.session(&[
+            "--config".into(),
+            config_path.display().to_string(),
+            "--edit".into(),
+            server.into(),
+        ])
+        .await
+    }
 }
 
 impl Drop for Driver {
@@ -160,14 +171,7 @@ async fn editor_window_shows_the_servers_config_page_from_the_in_process_core() 
     let fixture = HttpFixture::start("hx");
     let (_dir, config_path, listen) = config_with_fixture(&fixture);
     let driver = Driver::start().await;
-    let client = driver
-        .session(&[
-            "--config".into(),
-            config_path.display().to_string(),
-            "--edit".into(),
-            "hx".into(),
-        ])
-        .await;
+    let client = driver.editor_session(&config_path, "hx").await;
     let url = client.current_url().await.unwrap();
     assert_eq!(url.host_str(), Some("127.0.0.1"));
     assert_eq!(
@@ -210,14 +214,7 @@ async fn header_added_and_converted_to_a_secret_in_the_editor_reaches_config_and
     let fixture = HttpFixture::start("hx");
     let (_dir, config_path, listen) = config_with_fixture(&fixture);
     let driver = Driver::start().await;
-    let client = driver
-        .session(&[
-            "--config".into(),
-            config_path.display().to_string(),
-            "--edit".into(),
-            "hx".into(),
-        ])
-        .await;
+    let client = driver.editor_session(&config_path, "hx").await;
     let card = r#"section.kv[data-scope="headers"]"#;
     wait_css(&client, card, "the Headers card in the editor window").await;
     client
