@@ -70,9 +70,9 @@ pub struct ExportArgs {
     /// jsonl or csv.
     #[arg(long, default_value = "jsonl", value_parser = ["jsonl", "csv"])]
     format: String,
-    /// Write to this file instead of standard output.
-    #[arg(long)]
-    output: Option<std::path::PathBuf>,
+    /// Write to this file instead of standard output (`--output` is the global format flag).
+    #[arg(long, value_name = "FILE")]
+    file: Option<std::path::PathBuf>,
 }
 
 impl Filters {
@@ -174,7 +174,7 @@ pub async fn run(
                     Duration::from_secs(300),
                 )
                 .await?;
-            match args.output {
+            match args.file {
                 Some(path) => {
                     crate::config::save::write_atomic(&path, text.as_bytes()).map_err(|e| {
                         CliError::usage(format!("cannot write {}: {e}", path.display()))
