@@ -64,6 +64,10 @@ pub fn router(core: Arc<Core>, shutdown: &CancellationToken) -> axum::Router {
         .route_service("/mcp/all/", direct)
         .merge(passthrough::router(core.clone(), shutdown))
         .layer(axum::middleware::from_fn_with_state(
+            core.clone(),
+            crate::api::auth::require_mcp_key,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             guard::HostPolicy::from_core(&core),
             guard::validate_host_and_origin,
         ))
