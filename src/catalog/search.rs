@@ -71,6 +71,11 @@ pub struct SearchTuning {
     pub fusion: Fusion,
     /// Weight of the action fit (-1..1).
     pub w_action: f32,
+    /// Lexical weight of a query word that names an action ("show", "get", "drop"): the
+    /// action facet already uses it, and as a plain word it matches tool names like `git_show`.
+    pub action_word_weight: Score,
+    /// Bonus for a tool whose server the query names ("on GitHub", "in Notion").
+    pub w_server: f32,
     /// Words of the description that go into a tool's embedding.
     pub desc_words: usize,
     /// Weight tokens by their inverse document frequency in the catalog when embedding.
@@ -117,10 +122,12 @@ impl Default for SearchTuning {
             boost_param_text: 0.5,
             synonym_weight: 0.4,
             fusion: Fusion::Weighted {
-                w_lex: 0.5,
-                w_sem: 0.5,
+                w_lex: 0.4,
+                w_sem: 0.6,
             },
             w_action: 0.1,
+            action_word_weight: 1.0,
+            w_server: 0.3,
             desc_words: 12,
             idf_weighting: false,
             candidates: 100,
@@ -181,6 +188,8 @@ pub struct ToolIndex {
     exact: Vec<(String, String)>,
     /// What each tool does, by ord.
     actions: Vec<Option<Action>>,
+    /// Words that name each tool's server (whole name, and its first part of 4+ letters), by ord.
+    server_names: Vec<Vec<String>>,
     /// Semantic part; `None` when the embedding table is unavailable.
     semantic: Option<Semantic>,
 }
@@ -245,6 +254,7 @@ impl ToolIndex {
         let mut keys = Vec::with_capacity(sorted.len());
         let mut exact = Vec::with_capacity(sorted.len());
         let mut actions = Vec::with_capacity(sorted.len());
+        let mut server_names = Vec::with_capacity(sorted.len());
         for (ord, tool) in sorted.iter().enumerate() {
             let mut doc = TantivyDocument::new();
             doc.add_u64(fields.ord, ord as u64);
@@ -268,6 +278,7 @@ impl ToolIndex {
                 tool.read_only,
                 tool.destructive,
             ));
+            server_names.push(server_words(&tool.server));
         }
         writer.commit().context("committing tool index")?;
         writer
@@ -288,6 +299,7 @@ impl ToolIndex {
             keys,
             exact,
             actions,
+            server_names,
             semantic,
         })
     }
@@ -397,7 +409,11 @@ impl ToolIndex {
             } else {
                 0.0
             };
-            scored.push((ord, base + t.w_action * fit + bonus));
+            let names_server = self.server_names[ord]
+                .iter()
+                .any(|n| parsed.words.contains(n));
+            let server = if names_server { t.w_server } else { 0.0 };
+            scored.push((ord, base + t.w_action * fit + server + bonus));
         }
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         scored.truncate(limit);
@@ -447,10 +463,19 @@ impl ToolIndex {
         out.action = action::of_query(&raw_words);
         for w in &typed {
             let s = stem_one(&mut stem, w);
+            let weight = if action::of_word(w).is_some() {
+                self.tuning.action_word_weight
+            } else {
+                1.0
+            };
             if !s.is_empty() && out.terms.len() < MAX_QUERY_TERMS && seen.insert(s.clone()) {
-                out.terms.push((s, 1.0));
+                out.terms.push((s, weight));
             }
         }
+        out.words = raw_words
+            .into_iter()
+            .chain(out.exact.iter().cloned())
+            .collect();
         for w in &typed {
             for syn in synonyms::expansions(w) {
                 let s = stem_one(&mut stem, syn);
@@ -515,6 +540,20 @@ struct ParsedQuery {
     embed_words: Vec<String>,
     /// What the query asks to do.
     action: Option<Action>,
+    /// Every lowercase word and whole identifier of the query (server facet).
+    words: HashSet<String>,
+}
+
+/// The words by which a query names a server: its whole lowercase name and, for a compound
+/// name, its first part when that has 4+ letters ("google-maps" → "google").
+fn server_words(server: &str) -> Vec<String> {
+    let mut out = vec![server.to_lowercase()];
+    if let Some(first) = words(server).first().and_then(|c| c.parts.first()) {
+        if first.len() >= 4 && !out.contains(first) {
+            out.push(first.clone());
+        }
+    }
+    out
 }
 
 impl Semantic {

@@ -47,6 +47,7 @@ const STOPWORDS: &[&str] = &[
     "etc",
     "ever",
     "every",
+    "everything",
     "for",
     "from",
     "further",
