@@ -73,6 +73,7 @@ fn phrase(a: &str, b: &str) -> Option<Action> {
         ("look", "up") | ("look", "for") | ("dig", "up") => Action::Search,
         ("get", "rid") | ("clean", "up") => Action::Delete,
         ("look", "at") | ("pull", "up") => Action::Read,
+        ("branch", "off") => Action::Create,
         _ => return None,
     })
 }
@@ -85,11 +86,13 @@ pub fn of_word(w: &str) -> Option<Action> {
         | "submit" | "compose" | "draft" | "init" | "initialize" | "post" | "publish"
         | "remember" | "store" | "save" | "fork" | "clone" | "invite" | "write" | "send" => Create,
         "get" | "show" | "read" | "view" | "fetch" | "display" | "retrieve" | "describe"
-        | "inspect" | "check" | "details" | "detail" | "info" | "download" | "see" | "tell" => Read,
+        | "inspect" | "check" | "details" | "detail" | "info" | "download" | "see" | "tell"
+        | "grab" => Read,
         "list" | "enumerate" | "browse" | "all" | "every" => List,
         "update" | "edit" | "change" | "modify" | "rename" | "set" | "patch" | "replace"
         | "close" | "reopen" | "move" | "assign" | "toggle" | "mark" | "merge" | "resolve"
-        | "archive" | "tweak" | "adjust" | "append" | "reply" => Update,
+        | "archive" | "tweak" | "adjust" | "append" | "reply" | "bump" | "undo" | "unstage"
+        | "revert" | "reset" => Update,
         "delete" | "remove" | "drop" | "erase" | "destroy" | "forget" | "purge" | "discard"
         | "trash" | "uninstall" | "unset" | "wipe" | "clear" | "kill" | "terminate" => Delete,
         "search" | "find" | "query" | "lookup" | "locate" | "grep" | "seek" => Search,

@@ -188,7 +188,7 @@ pub struct ToolIndex {
     exact: Vec<(String, String)>,
     /// What each tool does, by ord.
     actions: Vec<Option<Action>>,
-    /// Words that name each tool's server (whole name, and its first part of 4+ letters), by ord.
+    /// Words that together name each tool's server ([`server_words`]), by ord.
     server_names: Vec<Vec<String>>,
     /// Semantic part; `None` when the embedding table is unavailable.
     semantic: Option<Semantic>,
@@ -411,7 +411,7 @@ impl ToolIndex {
             };
             let names_server = self.server_names[ord]
                 .iter()
-                .any(|n| parsed.words.contains(n));
+                .all(|n| parsed.words.contains(n));
             let server = if names_server { t.w_server } else { 0.0 };
             scored.push((ord, base + t.w_action * fit + server + bonus));
         }
@@ -475,6 +475,7 @@ impl ToolIndex {
         out.words = raw_words
             .into_iter()
             .chain(out.exact.iter().cloned())
+            .filter(|w| !is_stopword(w))
             .collect();
         for w in &typed {
             for syn in synonyms::expansions(w) {
@@ -544,16 +545,15 @@ struct ParsedQuery {
     words: HashSet<String>,
 }
 
-/// The words by which a query names a server: its whole lowercase name and, for a compound
-/// name, its first part when that has 4+ letters ("google-maps" → "google").
+/// The words by which a query names a server: its lowercase name, or every part of a compound
+/// name ("google-maps" is named by "google" and "maps" together, not by "google" alone).
 fn server_words(server: &str) -> Vec<String> {
-    let mut out = vec![server.to_lowercase()];
-    if let Some(first) = words(server).first().and_then(|c| c.parts.first()) {
-        if first.len() >= 4 && !out.contains(first) {
-            out.push(first.clone());
-        }
+    let parts: Vec<String> = words(server).into_iter().flat_map(|c| c.parts).collect();
+    if parts.len() > 1 {
+        parts
+    } else {
+        vec![server.to_lowercase()]
     }
-    out
 }
 
 impl Semantic {
