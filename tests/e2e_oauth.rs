@@ -30,11 +30,7 @@ struct Fixture {
 }
 
 impl Fixture {
-    fn start(ttl_secs: u32) -> Self {
-        Self::start_with(ttl_secs, &[])
-    }
-
-    /// With extra environment for the fixture (e.g. `AUTH_METHODS`).
+    /// Start it with extra environment (e.g. `AUTH_METHODS`).
     fn start_with(ttl_secs: u32, envs: &[(&str, &str)]) -> Self {
         let script = common::npm_dir().join("oauth_fixture.mjs");
         let mut child = Command::new("node")
