@@ -12,7 +12,11 @@ use serde_json::{json, Map, Value};
 /// secret) and every literal secret value of `known` wherever it appears (e.g. in `args`).
 pub fn masked_server(server: &ServerConfig, known: &[String]) -> Value {
     match serde_json::to_value(server) {
-        Ok(Value::Object(map)) => crate::store::recording::redact_arguments(&map, known),
+        Ok(Value::Object(map)) => {
+            let scrubber = crate::secrets::scrub::Scrubber::new(known.iter().cloned());
+            let mut detected = std::collections::BTreeSet::new();
+            crate::store::recording::redact_arguments(&map, &scrubber, &mut detected)
+        }
         _ => Value::Null,
     }
 }
