@@ -26,8 +26,11 @@ pub fn init_tracing(level: &str) {
     });
     // bollard logs request bodies (container env = resolved secrets) and stdio at debug.
     let filter = filter.add_directive("bollard=warn".parse().expect("static directive"));
+    // Colour codes only for a person at a terminal, never into a file or a pipe.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .try_init();
 }

@@ -261,6 +261,13 @@ async fn login_needed(auth: Option<&ServerAuth>) {
     }
 }
 
+/// The upstream's tools minus those its config hides (`enabled_tools` / `disabled_tools`):
+/// what is not here is on no surface and cannot be called.
+fn allowed_tools(upstream: &Upstream, mut tools: Vec<rmcp::model::Tool>) -> Vec<rmcp::model::Tool> {
+    tools.retain(|t| upstream.config.tool_allowed(&t.name));
+    tools
+}
+
 async fn ready_loop(
     upstream: &Arc<Upstream>,
     conn: Connection,
@@ -286,7 +293,7 @@ async fn ready_loop(
         s.retry_count = 0;
         s.transport = Some(conn.transport);
         s.server_info = server_info.clone();
-        s.tools = Arc::new(tools);
+        s.tools = Arc::new(allowed_tools(upstream, tools));
     });
     let Connection {
         peer,
@@ -339,6 +346,7 @@ async fn ready_loop(
                     match tokio::time::timeout(Duration::from_secs(30), peer.list_all_tools()).await {
                         Ok(Ok(tools)) => {
                             upstream.log.event(&format!("tool list changed: {} tools", tools.len()));
+                            let tools = allowed_tools(upstream, tools);
                             upstream.set_status(|s| s.tools = Arc::new(tools));
                         }
                         Ok(Err(err)) => upstream.log.event(&format!("re-listing tools failed: {err}")),
