@@ -31,7 +31,7 @@ pub struct ToolView {
     pub annotations: Option<Value>,
     /// `call_tool_read`, `call_tool_write` or `call_tool_destructive` (MCP variant to use).
     pub call_with: String,
-    /// BM25 score (search results only).
+    /// Relevance score, higher is better (search results only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f32>,
     /// Approval state (`approved`, `pending`, `changed`) in per-server listings.
@@ -129,7 +129,7 @@ pub async fn list_tools(State(state): State<ApiState>) -> ApiResult<ToolList> {
     }))
 }
 
-/// BM25 search over every tool (the same index as MCP `retrieve_tools`).
+/// Hybrid search over every tool (the same index as MCP `retrieve_tools`).
 #[utoipa::path(get, path = "/index/search", tag = "tools", params(SearchQuery),
     responses(
         (status = 200, description = "Ranked tools", body = Success<SearchResults>),

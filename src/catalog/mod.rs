@@ -214,7 +214,7 @@ impl CatalogSnapshot {
         self.by_exposed.get(name).map(|&i| &self.tools[i])
     }
 
-    /// BM25 search, best first.
+    /// Hybrid search (see [`search`]), best first.
     pub fn search(&self, query: &str, limit: usize) -> Vec<(SearchHit, &CatalogTool)> {
         let Some(index) = &self.index else {
             return Vec::new();

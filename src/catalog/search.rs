@@ -184,12 +184,14 @@ pub struct ToolIndex {
     tuning: SearchTuning,
     /// Keys sorted ascending; a document's `ord` fast field indexes this.
     keys: Vec<String>,
-    /// Lowercase tool names and `server:tool` keys, by ord (exact-name bonus).
-    exact: Vec<(String, String)>,
+    /// Ords by lowercase tool name and by lowercase `server:tool` key (exact-name bonus).
+    exact: HashMap<String, Vec<usize>>,
     /// What each tool does, by ord.
     actions: Vec<Option<Action>>,
-    /// Words that together name each tool's server ([`server_words`]), by ord.
-    server_names: Vec<Vec<String>>,
+    /// Index into `servers` of each tool's server, by ord.
+    server_of: Vec<usize>,
+    /// Words that together name each server ([`server_words`]).
+    servers: Vec<Vec<String>>,
     /// Semantic part; `None` when the embedding table is unavailable.
     semantic: Option<Semantic>,
 }
@@ -252,9 +254,11 @@ impl ToolIndex {
         writer.set_merge_policy(Box::new(NoMergePolicy));
 
         let mut keys = Vec::with_capacity(sorted.len());
-        let mut exact = Vec::with_capacity(sorted.len());
+        let mut exact: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut server_ids: HashMap<&str, usize> = HashMap::new();
+        let mut servers = Vec::new();
+        let mut server_of = Vec::with_capacity(sorted.len());
         let mut actions = Vec::with_capacity(sorted.len());
-        let mut server_names = Vec::with_capacity(sorted.len());
         for (ord, tool) in sorted.iter().enumerate() {
             let mut doc = TantivyDocument::new();
             doc.add_u64(fields.ord, ord as u64);
@@ -268,7 +272,13 @@ impl ToolIndex {
             doc.add_text(fields.param_text, &tool.param_text);
             writer.add_document(doc).context("adding tool to index")?;
             keys.push(tool.key.clone());
-            exact.push((tool.name.to_lowercase(), tool.key.to_lowercase()));
+            exact.entry(tool.name.to_lowercase()).or_default().push(ord);
+            exact.entry(tool.key.to_lowercase()).or_default().push(ord);
+            let id = *server_ids.entry(tool.server.as_str()).or_insert_with(|| {
+                servers.push(server_words(&tool.server));
+                servers.len() - 1
+            });
+            server_of.push(id);
             let name_words: Vec<String> = words(&tool.name)
                 .into_iter()
                 .flat_map(|c| c.parts)
@@ -278,7 +288,6 @@ impl ToolIndex {
                 tool.read_only,
                 tool.destructive,
             ));
-            server_names.push(server_words(&tool.server));
         }
         writer.commit().context("committing tool index")?;
         writer
@@ -299,7 +308,8 @@ impl ToolIndex {
             keys,
             exact,
             actions,
-            server_names,
+            server_of,
+            servers,
             semantic,
         })
     }
@@ -329,20 +339,22 @@ impl ToolIndex {
         let n = self.keys.len();
 
         // Lexical scores of the best candidates.
-        let mut lex: HashMap<usize, Score> = HashMap::new();
+        let mut lex: Vec<Option<Score>> = vec![None; n];
         if let Some(q) = self.lexical_query(&parsed) {
             let want = t.candidates.max(limit).min(n);
             let collector = TopDocs::with_limit(want).tweak_score(OrdTieBreak);
             match self.searcher.search(&q, &collector) {
                 Ok(top) => {
                     for ((score, Reverse(ord)), _) in top {
-                        lex.insert(ord as usize, score);
+                        if let Some(slot) = lex.get_mut(ord as usize) {
+                            *slot = Some(score);
+                        }
                     }
                 }
                 Err(err) => tracing::warn!(error = %err, "tool index search failed"),
             }
         }
-        let max_lex = lex.values().copied().fold(0.0, Score::max);
+        let max_lex = lex.iter().flatten().copied().fold(0.0, Score::max);
 
         // Semantic scores of every tool.
         let fusion = if self.semantic.is_none() {
@@ -373,15 +385,27 @@ impl ToolIndex {
         };
         let (lex_rank, sem_rank) = match (fusion, &cos) {
             (Fusion::Rrf { .. }, Some(c)) => (
-                ranks(&mut lex.iter().map(|(&o, &s)| (o, s))),
+                ranks(&mut lex.iter().enumerate().filter_map(|(o, s)| Some((o, (*s)?)))),
                 ranks(&mut c.iter().copied().enumerate()),
             ),
             _ => (HashMap::new(), HashMap::new()),
         };
 
+        let exact: HashSet<usize> = parsed
+            .exact
+            .iter()
+            .filter_map(|e| self.exact.get(e))
+            .flatten()
+            .copied()
+            .collect();
+        let named: Vec<bool> = self
+            .servers
+            .iter()
+            .map(|words| words.iter().all(|w| parsed.words.contains(w)))
+            .collect();
         let mut scored: Vec<(usize, f32)> = Vec::new();
         for ord in 0..n {
-            let l = lex.get(&ord).copied();
+            let l = lex[ord];
             let c = cos.as_ref().map(|c| c[ord]);
             let eligible = l.is_some() || c.is_some_and(|c| c >= t.min_cosine);
             if !eligible {
@@ -403,20 +427,21 @@ impl ToolIndex {
                 continue;
             }
             let fit = action::compatibility(parsed.action, self.actions[ord]);
-            let (name, key) = &self.exact[ord];
-            let bonus = if parsed.exact.iter().any(|e| e == name || e == key) {
-                1.0
+            let bonus = if exact.contains(&ord) { 1.0 } else { 0.0 };
+            let server = if named[self.server_of[ord]] {
+                t.w_server
             } else {
                 0.0
             };
-            let names_server = self.server_names[ord]
-                .iter()
-                .all(|n| parsed.words.contains(n));
-            let server = if names_server { t.w_server } else { 0.0 };
             scored.push((ord, base + t.w_action * fit + server + bonus));
         }
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        scored.truncate(limit);
+        let best_first =
+            |a: &(usize, f32), b: &(usize, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if scored.len() > limit {
+            scored.select_nth_unstable_by(limit - 1, best_first);
+            scored.truncate(limit);
+        }
+        scored.sort_by(best_first);
         scored
             .into_iter()
             .map(|(ord, score)| SearchHit {

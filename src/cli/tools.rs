@@ -15,7 +15,7 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 pub enum ToolsCommand {
     /// List every tool (optionally of one server).
     List(ListArgs),
-    /// Search tools (BM25, like retrieve_tools).
+    /// Search tools (hybrid keyword + semantic, like retrieve_tools).
     Search(SearchArgs),
     /// Call a tool: `tools call server:tool --args '{"k":"v"}'`.
     Call(CallArgs),

@@ -27,7 +27,7 @@ pub fn tools() -> Vec<Tool> {
     vec![
         Tool::new(
             "retrieve_tools",
-            "Search all connected MCP servers' tools with BM25 full-text search. Returns the best matches as \"server:tool\" names with description, inputSchema, annotations, score and call_with (the call_tool_* variant to use). Always use this first to find a tool.",
+            "Search all connected MCP servers' tools (keyword + semantic search: describe the task in your own words). Returns the best matches as \"server:tool\" names with description, inputSchema, annotations, score and call_with (the call_tool_* variant to use). Always use this first to find a tool.",
             schema(json!({
                 "type": "object",
                 "properties": {
