@@ -130,6 +130,7 @@ impl Core {
         let mut ctx = UpstreamContext::new(events.clone(), logs_dir);
         ctx.shim = options.shim_program;
         ctx.set_quarantine_enabled(config.quarantine_enabled);
+        ctx.set_child_env(&config);
         ctx.docker.set_config(config.docker_isolation.clone());
         ctx.docker.start_sweep();
         let upstreams = Arc::new(UpstreamManager::new(ctx));
@@ -195,6 +196,7 @@ impl Core {
         self.upstreams
             .context()
             .set_quarantine_enabled(next.quarantine_enabled);
+        self.upstreams.context().set_child_env(&next);
         self.catalog.set_approvals_enabled(next.quarantine_enabled);
         self.apply_servers(&previous, &next).await;
         self.events.publish(crate::events::CoreEvent::ConfigSaved);
@@ -215,6 +217,7 @@ impl Core {
             return Ok(false);
         }
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = next.clone();
+        self.upstreams.context().set_child_env(&next);
         self.apply_servers(&previous, &next).await;
         self.events
             .publish(crate::events::CoreEvent::ConfigReloaded);
@@ -231,6 +234,8 @@ impl Core {
         for server in &next.mcp_servers {
             let unchanged = previous.mcp_servers.iter().any(|old| old == server)
                 && previous.quarantine_enabled == next.quarantine_enabled
+                && previous.environment == next.environment
+                && previous.forward_proxy_env == next.forward_proxy_env
                 && self.upstreams.get(&server.name).is_some();
             if !unchanged {
                 self.upstreams.start(server.clone()).await;

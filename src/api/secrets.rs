@@ -22,6 +22,9 @@ pub struct SecretInput {
     pub name: String,
     /// The secret value (stored in the OS keyring; never shown again).
     pub value: String,
+    /// Replace an existing entry of that name (otherwise 409); servers using it reconnect.
+    #[serde(default)]
+    pub overwrite: bool,
 }
 
 /// Move a header/env value into the keyring.
@@ -33,6 +36,9 @@ pub struct ConfigToSecret {
     pub key: String,
     /// Keyring entry name to create.
     pub secret_name: String,
+    /// Replace an existing entry of that name (otherwise 409); servers using it reconnect.
+    #[serde(default)]
+    pub overwrite: bool,
 }
 
 /// Secrets with where they are referenced and whether they are set (never values).
@@ -51,12 +57,19 @@ pub async fn list_secrets(State(state): State<ApiState>) -> ApiResult<SecretList
     responses(
         (status = 200, description = "Stored", body = Success<SecretInfo>),
         (status = 400, description = "Bad name or empty value", body = Failure),
+        (status = 409, description = "A secret of that name exists (names the servers using it); send `overwrite: true` to replace it", body = Failure),
         (status = 500, description = "OS keyring unavailable", body = Failure)))]
 pub async fn set_secret(
     State(state): State<ApiState>,
     Body(input): Body<SecretInput>,
 ) -> ApiResult<SecretInfo> {
-    Ok(ok(ops::set(&state.core, &input.name, &input.value).await?))
+    Ok(ok(ops::set(
+        &state.core,
+        &input.name,
+        &input.value,
+        input.overwrite,
+    )
+    .await?))
 }
 
 /// Delete a secret from the OS keyring; servers that reference it reconnect.
@@ -81,6 +94,7 @@ pub async fn delete_secret(
         (status = 200, description = "Converted; the server reconnects", body = Success<ServerView>),
         (status = 400, description = "Already a reference, bad scope or empty value", body = Failure),
         (status = 404, description = "Unknown server or key", body = Failure),
+        (status = 409, description = "A secret named `secret_name` exists (names the servers using it); send `overwrite: true` to replace it", body = Failure),
         (status = 500, description = "Keyring or config write failed (nothing changed)", body = Failure)))]
 pub async fn config_to_secret(
     State(state): State<ApiState>,
@@ -93,6 +107,7 @@ pub async fn config_to_secret(
         &input.scope,
         &input.key,
         &input.secret_name,
+        input.overwrite,
     )
     .await?;
     let config = state.core.config();

@@ -1,11 +1,13 @@
 //! Configuration: schema, loading with clear errors, atomic saving, default locations.
 
+pub mod environment;
 pub mod isolation;
 pub mod load;
 pub mod save;
 pub mod schema;
 pub mod watch;
 
+pub use environment::EnvironmentConfig;
 pub use isolation::{DockerIsolationConfig, IsolationConfig};
 pub use load::{load_file, parse_duration, parse_str, ConfigError};
 pub use save::{save_atomic, sweep_stale_temps};

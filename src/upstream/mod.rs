@@ -1,5 +1,6 @@
 //! Upstream MCP servers: transports, supervision and the set of running upstreams.
 
+pub mod child_env;
 pub mod client;
 pub mod connect;
 pub mod logfile;
@@ -54,6 +55,8 @@ pub struct UpstreamContext {
     quarantine_enabled: Arc<std::sync::atomic::AtomicBool>,
     /// Docker isolation (global settings, instance labels, sweep).
     pub docker: Arc<crate::docker::DockerRuntime>,
+    /// Environment rules for stdio children (`environment`, `forward_proxy_env`).
+    child_env: Arc<RwLock<child_env::ChildEnvPolicy>>,
 }
 
 impl UpstreamContext {
@@ -61,6 +64,24 @@ impl UpstreamContext {
     pub fn set_quarantine_enabled(&self, enabled: bool) {
         self.quarantine_enabled
             .store(enabled, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Follow the `environment` block and `forward_proxy_env` of `config`.
+    pub fn set_child_env(&self, config: &crate::config::Config) {
+        *self.child_env.write().unwrap_or_else(|e| e.into_inner()) =
+            child_env::ChildEnvPolicy::from_config(config);
+    }
+
+    /// How stdio servers are started now (shim and environment rules).
+    pub fn stdio_launch(&self) -> child_env::StdioLaunch {
+        child_env::StdioLaunch {
+            shim: self.shim.clone(),
+            env: self
+                .child_env
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        }
     }
 
     /// Whether quarantined servers are held back.
@@ -93,6 +114,7 @@ impl UpstreamContext {
             oauth,
             shim: None,
             quarantine_enabled: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            child_env: Arc::default(),
         }
     }
 }
@@ -252,12 +274,13 @@ impl UpstreamManager {
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
+        log.set_secrets(crate::secrets::resolve::scrub_values(config, &resolved));
         let conn = connect::connect(
             resolved,
             handler,
             self.ctx.http.clone(),
             log.clone(),
-            self.ctx.shim.clone(),
+            self.ctx.stdio_launch(),
             isolation.clone(),
             self.ctx.oauth.for_server(config),
         )

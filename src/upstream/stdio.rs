@@ -12,7 +12,7 @@ pub struct StdioSpec {
     pub command: String,
     /// Arguments.
     pub args: Vec<String>,
-    /// Extra environment (added to the core's environment).
+    /// The child's whole environment (see [`super::child_env`]); nothing else is inherited.
     pub env: Vec<(String, String)>,
     /// Working directory.
     pub working_dir: Option<std::path::PathBuf>,
@@ -80,17 +80,19 @@ pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> 
     let mut command = match &spec.shim {
         Some(shim) if cfg!(target_os = "linux") => {
             let mut command = tokio::process::Command::new(shim);
-            command
-                .arg(super::shim::SHIM_ARG)
-                .arg("--")
-                .arg(&program)
-                .env(super::shim::PARENT_ENV, std::process::id().to_string());
+            command.arg(super::shim::SHIM_ARG).arg("--").arg(&program);
             command
         }
         _ => tokio::process::Command::new(&program),
     };
     command.args(&spec.args);
-    command.envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    command
+        .env_clear()
+        .envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    if spec.shim.is_some() && cfg!(target_os = "linux") {
+        // Read (and removed) by the shim before it starts the server.
+        command.env(super::shim::PARENT_ENV, std::process::id().to_string());
+    }
     if let Some(dir) = &spec.working_dir {
         command.current_dir(dir);
     }
