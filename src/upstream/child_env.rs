@@ -60,8 +60,8 @@ const OWN_PREFIX: &str = "MCPPROXY_";
 /// How stdio upstreams are started: the shim (if any) and the environment rules.
 #[derive(Debug, Clone, Default)]
 pub struct StdioLaunch {
-    /// Executable that understands [`super::shim::SHIM_ARG`].
-    pub shim: Option<std::path::PathBuf>,
+    /// The shim to run stdio servers under (program and grace), if any.
+    pub shim: Option<super::stdio::Shim>,
     /// The environment rules.
     pub env: ChildEnvPolicy,
 }

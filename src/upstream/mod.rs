@@ -51,6 +51,8 @@ pub struct UpstreamContext {
     pub oauth: Arc<oauth::OAuthRegistry>,
     /// Executable that understands [`shim::SHIM_ARG`]; stdio servers run under it when set.
     pub shim: Option<PathBuf>,
+    /// How stdio servers are stopped.
+    pub stop: supervisor::StopTimes,
     /// `quarantine_enabled` from the config: quarantined servers are only held back when on.
     quarantine_enabled: Arc<std::sync::atomic::AtomicBool>,
     /// Docker isolation (global settings, instance labels, sweep).
@@ -75,13 +77,21 @@ impl UpstreamContext {
     /// How stdio servers are started now (shim and environment rules).
     pub fn stdio_launch(&self) -> child_env::StdioLaunch {
         child_env::StdioLaunch {
-            shim: self.shim.clone(),
+            shim: self.shim_spec(),
             env: self
                 .child_env
                 .read()
                 .unwrap_or_else(|e| e.into_inner())
                 .clone(),
         }
+    }
+
+    /// The shim to run stdio servers under (with the configured grace), if any.
+    pub fn shim_spec(&self) -> Option<stdio::Shim> {
+        self.shim.clone().map(|program| stdio::Shim {
+            program,
+            grace: self.stop.kill_grace,
+        })
     }
 
     /// Whether quarantined servers are held back.
@@ -113,6 +123,7 @@ impl UpstreamContext {
             backoff: Backoff::default(),
             oauth,
             shim: None,
+            stop: supervisor::StopTimes::default(),
             quarantine_enabled: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             child_env: Arc::default(),
         }
@@ -292,7 +303,7 @@ impl UpstreamManager {
         .await
         .map_err(|_| "tools/list timed out after 30s".to_string())
         .and_then(|r| r.map_err(|e| format!("tools/list failed: {e}")));
-        supervisor::close_connection(conn, &isolation).await;
+        supervisor::close_connection(conn, &isolation, self.ctx.stop).await;
         log.event("review: disconnected");
         tools
     }
