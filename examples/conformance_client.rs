@@ -92,7 +92,7 @@ impl Client {
                 handler,
                 self.http.clone(),
                 self.log.clone(),
-                None,
+                Default::default(),
                 isolator,
                 Some(self.auth.clone()),
             )

@@ -138,6 +138,7 @@ impl Core {
         ctx.shim = options.shim_program;
         ctx.stop = crate::upstream::supervisor::StopTimes::from_config(&config);
         ctx.set_quarantine_enabled(config.quarantine_enabled);
+        ctx.set_child_env(&config);
         ctx.docker.set_config(config.docker_isolation.clone());
         ctx.docker.start_sweep();
         let upstreams = Arc::new(UpstreamManager::new(ctx));
@@ -206,6 +207,7 @@ impl Core {
         self.upstreams
             .context()
             .set_quarantine_enabled(next.quarantine_enabled);
+        self.upstreams.context().set_child_env(&next);
         self.catalog.set_approvals_enabled(next.quarantine_enabled);
         self.apply_servers(&previous, &next).await;
         self.events.publish(crate::events::CoreEvent::ConfigSaved);
@@ -226,6 +228,7 @@ impl Core {
             return Ok(false);
         }
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = next.clone();
+        self.upstreams.context().set_child_env(&next);
         self.upstreams
             .context()
             .set_quarantine_enabled(next.quarantine_enabled);
@@ -246,6 +249,8 @@ impl Core {
         for server in &next.mcp_servers {
             let unchanged = previous.mcp_servers.iter().any(|old| old == server)
                 && previous.quarantine_enabled == next.quarantine_enabled
+                && previous.environment == next.environment
+                && previous.forward_proxy_env == next.forward_proxy_env
                 && self.upstreams.get(&server.name).is_some();
             if !unchanged {
                 self.upstreams.start(server.clone()).await;

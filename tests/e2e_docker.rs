@@ -713,3 +713,53 @@ async fn missing_image_is_pulled_from_a_registry_with_progress() {
     core.shutdown().await;
     let _ = docker(&["rmi", &image]);
 }
+
+/// The container of an isolated server gets its configured `env` and nothing of the core's
+/// environment (issue 16 item 3: the core's secrets never reach an upstream).
+#[tokio::test(flavor = "multi_thread")]
+async fn isolated_server_gets_only_its_configured_env() {
+    require_docker!();
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("mcp_config.json");
+    let mut def = isolated("isoenv", json!({"network_mode": "none"}));
+    def["env"] = json!({"CONFIGURED": "yes-configured"});
+    let mut config = docker_settings(json!({}));
+    config["listen"] = json!("127.0.0.1:0");
+    config["mcpServers"] = json!([def]);
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    let proxy = Proxy::start_with_config_env(
+        dir,
+        config_path,
+        &[
+            ("AWS_SECRET_ACCESS_KEY", "aws-core-secret-in-docker-test"),
+            ("GITHUB_TOKEN", "ghp_core_token_in_docker_test"),
+            ("MCPPROXY_E2E_CORE_ONLY", "core-only"),
+        ],
+    );
+    let (all, _rx) = connect(&proxy.all_url()).await;
+    wait_for("isoenv tools", Duration::from_secs(120), || async {
+        let tools = all.peer().list_all_tools().await.ok()?;
+        tools
+            .iter()
+            .any(|t| t.name == "isoenv__get_env")
+            .then_some(())
+    })
+    .await;
+    let env_of = |name: &'static str| {
+        let all = &all;
+        async move { text(&call(all, "isoenv__get_env", json!({"name": name})).await) }
+    };
+    assert_eq!(env_of("CONFIGURED").await, "yes-configured");
+    for leaked in [
+        "AWS_SECRET_ACCESS_KEY",
+        "GITHUB_TOKEN",
+        "MCPPROXY_E2E_CORE_ONLY",
+    ] {
+        assert_eq!(
+            env_of(leaked).await,
+            "<unset>",
+            "{leaked} reached the container"
+        );
+    }
+    all.cancel().await.unwrap();
+}

@@ -23,6 +23,9 @@ pub struct SecretInput {
     pub name: String,
     /// The secret value (stored in the OS keyring; never shown again).
     pub value: String,
+    /// Replace an existing entry of that name (otherwise 409); servers using it reconnect.
+    #[serde(default)]
+    pub overwrite: bool,
 }
 
 /// Move a header/env value into the keyring.
@@ -34,6 +37,9 @@ pub struct ConfigToSecret {
     pub key: String,
     /// Keyring entry name to create.
     pub secret_name: String,
+    /// Replace an existing entry of that name (otherwise 409); servers using it reconnect.
+    #[serde(default)]
+    pub overwrite: bool,
 }
 
 /// Secrets with where they are referenced and whether they are set (never values).
@@ -52,14 +58,19 @@ pub async fn list_secrets(State(state): State<ApiState>) -> ApiResult<SecretList
     responses(
         (status = 200, description = "Stored", body = Success<SecretInfo>),
         (status = 400, description = "Bad name or empty value", body = Failure),
+        (status = 409, description = "A secret of that name exists (names the servers using it); send `overwrite: true` to replace it", body = Failure),
         (status = 500, description = "OS keyring unavailable", body = Failure)))]
 pub async fn set_secret(
     State(state): State<ApiState>,
     headers: HeaderMap,
     Body(input): Body<SecretInput>,
 ) -> ApiResult<SecretInfo> {
-    let info = ops::set(&state.core, &input.name, &input.value).await?;
-    let detail = format!("stored keyring secret `{}`", input.name);
+    let info = ops::set(&state.core, &input.name, &input.value, input.overwrite).await?;
+    let detail = if input.overwrite {
+        format!("stored keyring secret `{}` (overwrite allowed)", input.name)
+    } else {
+        format!("stored keyring secret `{}`", input.name)
+    };
     audit::secret_change(
         &state.core,
         Actor::from_headers(&headers),
@@ -102,6 +113,7 @@ pub async fn delete_secret(
         (status = 200, description = "Converted; the server reconnects", body = Success<ServerView>),
         (status = 400, description = "Already a reference, bad scope or empty value", body = Failure),
         (status = 404, description = "Unknown server or key", body = Failure),
+        (status = 409, description = "A secret named `secret_name` exists (names the servers using it); send `overwrite: true` to replace it", body = Failure),
         (status = 500, description = "Keyring or config write failed (nothing changed)", body = Failure)))]
 pub async fn config_to_secret(
     State(state): State<ApiState>,
@@ -115,6 +127,7 @@ pub async fn config_to_secret(
         &input.scope,
         &input.key,
         &input.secret_name,
+        input.overwrite,
     )
     .await?;
     let detail = format!(

@@ -40,6 +40,9 @@ pub struct SetArgs {
     /// The value itself (visible in shell history and process lists; prefer stdin).
     #[arg(long)]
     pub value: Option<String>,
+    /// Replace a secret of that name that is already in the keyring (servers using it reconnect).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Options of `secrets get`.
@@ -109,7 +112,7 @@ pub async fn run(
                 .request(
                     Method::POST,
                     "/secrets",
-                    Some(j!({"name": args.name, "value": value})),
+                    Some(j!({"name": args.name, "value": value, "overwrite": args.force})),
                     TIMEOUT,
                 )
                 .await?;

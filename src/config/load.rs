@@ -159,6 +159,17 @@ pub fn validate(config: &Config) -> Result<(), Problem> {
     if let Some(docker) = &config.docker_isolation {
         super::isolation::validate_global(docker)?;
     }
+    if let Some(environment) = &config.environment {
+        for key in environment.custom_vars.keys() {
+            if key.is_empty() || key.contains('=') || key.contains('\0') {
+                return Err(problem(
+                    "environment.custom_vars",
+                    format!("`{key}` is not a valid environment variable name"),
+                    "use names without '=' such as \"NODE_OPTIONS\"",
+                ));
+            }
+        }
+    }
     let mut names = HashSet::new();
     for (index, server) in config.mcp_servers.iter().enumerate() {
         validate_server(server, index)?;

@@ -1,5 +1,6 @@
 //! Configuration: schema, loading with clear errors, atomic saving, default locations.
 
+pub mod environment;
 pub mod isolation;
 pub mod load;
 pub mod save;
@@ -7,6 +8,7 @@ pub mod schema;
 pub mod unsupported;
 pub mod watch;
 
+pub use environment::EnvironmentConfig;
 pub use isolation::{DockerIsolationConfig, IsolationConfig};
 pub use load::{load_file, parse_duration, parse_str, ConfigError};
 pub use save::{save_atomic, sweep_stale_temps};

@@ -84,6 +84,12 @@ pub struct Config {
     /// Logging settings.
     #[serde(default)]
     pub logging: LoggingConfig,
+    /// Which of MCPProxy's own environment variables stdio upstreams inherit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<super::environment::EnvironmentConfig>,
+    /// Forward HTTP(S)_PROXY / NO_PROXY / ALL_PROXY to stdio upstreams (credentials stripped).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forward_proxy_env: bool,
     /// Fields this version does not know; preserved on save.
     #[serde(flatten)]
     pub extra: Map<String, Value>,

@@ -108,6 +108,9 @@ pub fn redacted_config(config: &Config) -> Config {
         .iter()
         .map(|s| redact_server(s, reveal))
         .collect();
+    if let Some(environment) = copy.environment.as_mut() {
+        environment.custom_vars = secrets::redact_env(&environment.custom_vars, reveal);
+    }
     copy
 }
 

@@ -57,12 +57,72 @@ pub fn mask_value(value: &str) -> String {
     if is_reference(value) {
         return value.to_string();
     }
+    if let Some(shown) = mask_around_references(value) {
+        return shown;
+    }
     let chars: Vec<char> = value.chars().collect();
     if chars.len() <= 4 {
         return "••••".to_string();
     }
     let last2: String = chars[chars.len() - 2..].iter().collect();
     format!("••••{last2} ({} chars)", chars.len())
+}
+
+/// Auth-scheme words that may stand next to a reference and are shown as written.
+const SCHEME_WORDS: &[&str] = &[
+    "bearer", "basic", "token", "bot", "digest", "apikey", "api-key", "key",
+];
+
+/// For a value with embedded references (`Bearer ${keyring:github_token}`): the references and
+/// auth-scheme words as written, any other literal part masked. `None` without a reference.
+pub fn mask_around_references(value: &str) -> Option<String> {
+    // (start, end) byte ranges of the references in `value`.
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(start) = value[from..].find("${").map(|i| from + i) {
+        let Some(end) = value[start..].find('}').map(|i| start + i + 1) else {
+            break;
+        };
+        let inner = &value[start + 2..end - 1];
+        if inner.starts_with("keyring:") || inner.starts_with("env:") {
+            spans.push((start, end));
+        }
+        from = end;
+    }
+    if spans.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(value.len());
+    let mut literal_from = 0;
+    for (start, end) in spans {
+        out.push_str(&mask_literal(&value[literal_from..start]));
+        out.push_str(&value[start..end]);
+        literal_from = end;
+    }
+    out.push_str(&mask_literal(&value[literal_from..]));
+    Some(out)
+}
+
+/// A literal part next to a reference: kept when it is only separators and scheme words.
+fn mask_literal(part: &str) -> String {
+    if part.contains("${") {
+        // Never recurse into reference handling: a non-reference `${…}` is plain text.
+        return "••••".to_string();
+    }
+    let label = part
+        .split(|c: char| c.is_whitespace() || matches!(c, ':' | ',' | ';' | '='))
+        .all(|word| word.is_empty() || SCHEME_WORDS.contains(&word.to_ascii_lowercase().as_str()));
+    if label {
+        return part.to_string();
+    }
+    let core = part.trim();
+    let start = part.len() - part.trim_start().len();
+    format!(
+        "{}{}{}",
+        &part[..start],
+        mask_value(core),
+        &part[start + core.len()..]
+    )
 }
 
 /// Masked copy of a header map unless `reveal` is set.
@@ -111,7 +171,7 @@ pub fn secret_values(server: &crate::config::ServerConfig) -> Vec<String> {
         .chain(env)
         .map(|(_, v)| v.as_str())
         .chain(oauth)
-        .filter(|v| !is_reference(v))
+        .filter(|v| mask_around_references(v).is_none())
         .flat_map(|v| {
             // `Bearer <token>`: the token alone must not leak either.
             let token = v.split_once(' ').map(|(_, t)| t.trim().to_string());
@@ -154,6 +214,23 @@ mod tests {
         assert_eq!(mask_value(""), "••••");
         assert_eq!(mask_value("${keyring:gh_token}"), "${keyring:gh_token}");
         assert_eq!(mask_value("${env:HOME}"), "${env:HOME}");
+    }
+
+    #[test]
+    fn embedded_references_pass_through_and_literal_parts_are_masked() {
+        assert_eq!(
+            mask_value("Bearer ${keyring:github_token}"),
+            "Bearer ${keyring:github_token}"
+        );
+        assert_eq!(
+            mask_value("${env:USER}:${keyring:pw}"),
+            "${env:USER}:${keyring:pw}"
+        );
+        assert_eq!(
+            mask_value("Bearer abcdef123456 ${keyring:x}"),
+            "Bearer abcdef123456 ${keyring:x}".replace("Bearer abcdef123456", "••••56 (19 chars)")
+        );
+        assert_eq!(mask_value("${other:x}"), "••••x} (10 chars)");
     }
 
     #[test]

@@ -112,8 +112,8 @@ pub async fn list(core: &Core) -> Result<Vec<SecretInfo>, ChangeError> {
     Ok(out)
 }
 
-/// Reconnect every server that references keyring secret `name`.
-async fn reconnect_users(core: &Core, name: &str) {
+/// Names of the servers that reference keyring secret `name` (sorted, once each).
+fn servers_using(core: &Core, name: &str) -> Vec<String> {
     let mut servers: Vec<String> = uses(core)
         .into_iter()
         .filter(|(n, _)| n == name)
@@ -121,22 +121,75 @@ async fn reconnect_users(core: &Core, name: &str) {
         .collect();
     servers.sort();
     servers.dedup();
-    for server in servers {
-        core.restart_server(&server).await;
+    servers
+}
+
+/// Refuse to replace an existing keyring entry unless the caller asked to overwrite it.
+async fn refuse_overwrite(core: &Core, name: &str, overwrite: bool) -> Result<(), ChangeError> {
+    if overwrite
+        || Keyring::get_async(name)
+            .await
+            .map_err(keyring_error)?
+            .is_none()
+    {
+        return Ok(());
+    }
+    let users = servers_using(core, name);
+    let used = if users.is_empty() {
+        "no server references it".to_string()
+    } else {
+        format!(
+            "used by {} {}",
+            if users.len() == 1 {
+                "server"
+            } else {
+                "servers"
+            },
+            users
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    Err(ChangeError::Conflict(format!(
+        "secret `{name}` already exists in the OS keyring ({used}); choose another name, or replace it \
+         with `\"overwrite\": true` (CLI: `--force`) — servers using it then reconnect with the new value"
+    )))
+}
+
+/// Reconnect every server that references keyring secret `name`.
+async fn reconnect_users(core: &Core, name: &str) {
+    reconnect_users_except(core, name, None).await;
+}
+
+/// [`reconnect_users`] except `skip` (a server that restarts anyway).
+async fn reconnect_users_except(core: &Core, name: &str, skip: Option<&str>) {
+    for server in servers_using(core, name) {
+        if Some(server.as_str()) != skip {
+            core.restart_server(&server).await;
+        }
     }
     core.events.publish(CoreEvent::SecretsChanged {
         name: name.to_string(),
     });
 }
 
-/// Store `value` as keyring secret `name` and reconnect the servers that use it.
-pub async fn set(core: &Core, name: &str, value: &str) -> Result<SecretInfo, ChangeError> {
+/// Store `value` as keyring secret `name` and reconnect the servers that use it. An existing
+/// entry is replaced only with `overwrite` (otherwise a conflict naming its users).
+pub async fn set(
+    core: &Core,
+    name: &str,
+    value: &str,
+    overwrite: bool,
+) -> Result<SecretInfo, ChangeError> {
     validate_name(name)?;
     if value.is_empty() {
         return Err(ChangeError::BadRequest(
             "`value` is empty; give the secret's value".into(),
         ));
     }
+    refuse_overwrite(core, name, overwrite).await?;
     Keyring::set_async(name, value)
         .await
         .map_err(keyring_error)?;
@@ -179,13 +232,15 @@ pub async fn delete(core: &Core, name: &str) -> Result<SecretInfo, ChangeError> 
 
 /// Move the literal value of a server's header/env `key` into keyring secret `secret_name`
 /// and replace it with `${keyring:secret_name}`. Works when the caller only saw the masked
-/// value. If saving the config fails, the keyring entry is removed again.
+/// value. If saving the config fails, the keyring entry is removed again. An existing entry
+/// `secret_name` is replaced only with `overwrite`; then the other servers using it reconnect.
 pub async fn config_to_secret(
     core: &Core,
     server: &str,
     scope: &str,
     key: &str,
     secret_name: &str,
+    overwrite: bool,
 ) -> Result<(), ChangeError> {
     validate_name(secret_name)?;
     let config = core.config();
@@ -220,6 +275,7 @@ pub async fn config_to_secret(
             "{scope} `{key}` is empty; there is nothing to move into the keyring"
         )));
     }
+    refuse_overwrite(core, secret_name, overwrite).await?;
     let previous = Keyring::get_async(secret_name)
         .await
         .map_err(keyring_error)?;
@@ -259,6 +315,10 @@ pub async fn config_to_secret(
         return Err(err);
     }
     let _ = core.store.add_secret_name(secret_name);
+    if previous.is_some() {
+        // Replaced: the other servers using the name must pick up the new value.
+        reconnect_users_except(core, secret_name, Some(server)).await;
+    }
     core.events.publish(CoreEvent::SecretsChanged {
         name: secret_name.to_string(),
     });

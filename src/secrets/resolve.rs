@@ -112,7 +112,13 @@ pub fn resolve_server(server: &ServerConfig) -> Result<ResolvedServer, ResolveEr
     if server_references(server).is_empty() {
         return Ok(ResolvedServer::plain(server));
     }
-    let mut resolve = |v: &String| substitute(v, &mut lookup);
+    let mut found = Vec::new();
+    let mut recording = |reference: &Reference| -> Result<String, ResolveError> {
+        let value = lookup(reference)?;
+        found.push(value.clone());
+        Ok(value)
+    };
+    let mut resolve = |v: &String| substitute(v, &mut recording);
     let env = server
         .env
         .iter()
@@ -139,12 +145,23 @@ pub fn resolve_server(server: &ServerConfig) -> Result<ResolvedServer, ResolveEr
         env,
         headers,
         args,
+        secret_values: found,
     })
 }
 
-/// The resolved secret values of `resolved` (for scrubbing logs).
+/// Every value to scrub from a server's outputs: its literal secrets and what its references
+/// resolved to.
+pub fn scrub_values(original: &ServerConfig, resolved: &ResolvedServer) -> Vec<String> {
+    let mut values = super::secret_values(original);
+    values.extend(resolved_secret_values(original, resolved));
+    values
+}
+
+/// The resolved secret values of `resolved` (for scrubbing logs and errors): the value of every
+/// `${keyring:}`/`${env:}` reference wherever it was used (env, headers, args,
+/// `oauth.client_secret`), plus whole env/header values built around one.
 pub fn resolved_secret_values(original: &ServerConfig, resolved: &ResolvedServer) -> Vec<String> {
-    let mut values = Vec::new();
+    let mut values = resolved.secret_values.clone();
     for (k, v) in &resolved.env {
         if original
             .env
@@ -204,6 +221,19 @@ mod tests {
             substitute("${unterminated", &mut lookup).unwrap(),
             "${unterminated"
         );
+    }
+
+    #[test]
+    fn resolved_values_of_args_and_oauth_are_scrubbed_too() {
+        let path = std::env::var("PATH").unwrap();
+        let server: ServerConfig = serde_json::from_value(serde_json::json!({
+            "name": "s", "command": "x", "args": ["--p=${env:PATH}"],
+            "oauth": {"client_secret": "${env:PATH}"}}))
+        .unwrap();
+        let resolved = resolve_server(&server).unwrap();
+        assert_eq!(resolved.args, vec![format!("--p={path}")]);
+        let values = scrub_values(&server, &resolved);
+        assert!(values.contains(&path), "{values:?}");
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub struct ResolvedServer {
     pub headers: Vec<(String, String)>,
     /// Resolved args.
     pub args: Vec<String>,
+    /// What each `${keyring:}`/`${env:}` reference resolved to (to scrub from every output).
+    pub secret_values: Vec<String>,
 }
 
 impl ResolvedServer {
@@ -58,6 +60,7 @@ impl ResolvedServer {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             args: config.args.clone(),
+            secret_values: Vec::new(),
             config: config.clone(),
         }
     }
@@ -73,7 +76,7 @@ pub async fn connect(
     handler: std::sync::Arc<dyn Fn() -> UpstreamClient + Send + Sync>,
     http: reqwest::Client,
     log: ServerLog,
-    shim: Option<stdio::Shim>,
+    launch: super::child_env::StdioLaunch,
     isolator: crate::docker::Isolator,
     auth: Option<std::sync::Arc<ServerAuth>>,
 ) -> Result<Connection, String> {
@@ -86,8 +89,8 @@ pub async fn connect(
         return crate::docker::transport::connect_isolated(isolator, server, handler(), log).await;
     }
     match cfg.protocol {
-        Protocol::Stdio => connect_stdio(server, handler(), log, shim.clone()).await,
-        Protocol::Auto if has_command => connect_stdio(server, handler(), log, shim.clone()).await,
+        Protocol::Stdio => connect_stdio(server, handler(), log, launch).await,
+        Protocol::Auto if has_command => connect_stdio(server, handler(), log, launch).await,
         Protocol::Http | Protocol::StreamableHttp => {
             with_oauth(auth, || connect_streamable(server, handler, http, auth)).await
         }
@@ -244,15 +247,15 @@ async fn connect_stdio(
     server: &ResolvedServer,
     handler: UpstreamClient,
     log: &ServerLog,
-    shim: Option<stdio::Shim>,
+    launch: super::child_env::StdioLaunch,
 ) -> Result<Connection, String> {
     let cfg = &server.config;
     let spec = StdioSpec {
         command: cfg.command.clone().unwrap_or_default(),
         args: server.args.clone(),
-        env: server.env.clone(),
+        env: launch.env.build(std::env::vars(), &server.env),
         working_dir: cfg.working_dir.clone(),
-        shim,
+        shim: launch.shim,
     };
     let spawned = stdio::spawn(&spec, log.clone()).map_err(|e| e.to_string())?;
     let group = spawned.group;

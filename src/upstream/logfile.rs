@@ -93,6 +93,18 @@ impl ServerLog {
             .clone()
     }
 
+    /// `text` with every secret this log knows replaced by its mask (for errors shown elsewhere).
+    pub fn scrub(&self, text: &str) -> String {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = text.to_string();
+        for secret in &inner.secrets {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), &crate::secrets::mask_value(secret));
+            }
+        }
+        out
+    }
+
     fn write(&self, source: &str, line: &str) {
         self.write_scrubbed(source, line, false);
     }

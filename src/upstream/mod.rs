@@ -1,5 +1,6 @@
 //! Upstream MCP servers: transports, supervision and the set of running upstreams.
 
+pub mod child_env;
 pub mod client;
 pub mod connect;
 pub mod logfile;
@@ -56,6 +57,8 @@ pub struct UpstreamContext {
     quarantine_enabled: Arc<std::sync::atomic::AtomicBool>,
     /// Docker isolation (global settings, instance labels, sweep).
     pub docker: Arc<crate::docker::DockerRuntime>,
+    /// Environment rules for stdio children (`environment`, `forward_proxy_env`).
+    child_env: Arc<RwLock<child_env::ChildEnvPolicy>>,
 }
 
 impl UpstreamContext {
@@ -63,6 +66,24 @@ impl UpstreamContext {
     pub fn set_quarantine_enabled(&self, enabled: bool) {
         self.quarantine_enabled
             .store(enabled, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Follow the `environment` block and `forward_proxy_env` of `config`.
+    pub fn set_child_env(&self, config: &crate::config::Config) {
+        *self.child_env.write().unwrap_or_else(|e| e.into_inner()) =
+            child_env::ChildEnvPolicy::from_config(config);
+    }
+
+    /// How stdio servers are started now (shim and environment rules).
+    pub fn stdio_launch(&self) -> child_env::StdioLaunch {
+        child_env::StdioLaunch {
+            shim: self.shim_spec(),
+            env: self
+                .child_env
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        }
     }
 
     /// The shim to run stdio servers under (with the configured grace), if any.
@@ -104,6 +125,7 @@ impl UpstreamContext {
             shim: None,
             stop: supervisor::StopTimes::default(),
             quarantine_enabled: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            child_env: Arc::default(),
         }
     }
 }
@@ -263,12 +285,13 @@ impl UpstreamManager {
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
+        log.set_secrets(crate::secrets::resolve::scrub_values(config, &resolved));
         let conn = connect::connect(
             resolved,
             handler,
             self.ctx.http.clone(),
             log.clone(),
-            self.ctx.shim_spec(),
+            self.ctx.stdio_launch(),
             isolation.clone(),
             self.ctx.oauth.for_server(config),
         )

@@ -12,7 +12,7 @@ pub struct StdioSpec {
     pub command: String,
     /// Arguments.
     pub args: Vec<String>,
-    /// Extra environment (added to the core's environment).
+    /// The child's whole environment (see [`super::child_env`]); nothing else is inherited.
     pub env: Vec<(String, String)>,
     /// Working directory.
     pub working_dir: Option<std::path::PathBuf>,
@@ -95,14 +95,19 @@ pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> 
                 .arg(super::shim::GRACE_ARG)
                 .arg(shim.grace.as_millis().to_string())
                 .arg("--")
-                .arg(&program)
-                .env(super::shim::PARENT_ENV, std::process::id().to_string());
+                .arg(&program);
             command
         }
         _ => tokio::process::Command::new(&program),
     };
     command.args(&spec.args);
-    command.envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    command
+        .env_clear()
+        .envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    if shimmed {
+        // Read (and removed) by the shim before it starts the server.
+        command.env(super::shim::PARENT_ENV, std::process::id().to_string());
+    }
     if let Some(dir) = &spec.working_dir {
         command.current_dir(dir);
     }

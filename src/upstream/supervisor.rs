@@ -98,12 +98,12 @@ async fn resolve_references(
             .await
             .map_err(|e| format!("resolving secrets failed: {e}"))?
             .map_err(|e| e.to_string())?;
-    let mut secrets = crate::secrets::secret_values(&server.config);
-    secrets.extend(crate::secrets::resolve::resolved_secret_values(
-        &server.config,
-        &resolved,
-    ));
-    upstream.log.set_secrets(secrets);
+    upstream
+        .log
+        .set_secrets(crate::secrets::resolve::scrub_values(
+            &server.config,
+            &resolved,
+        ));
     Ok(resolved)
 }
 
@@ -155,7 +155,7 @@ pub async fn run(upstream: Arc<Upstream>, server: ResolvedServer) {
                 make_handler.clone(),
                 upstream.ctx.http.clone(),
                 upstream.log.clone(),
-                upstream.ctx.shim_spec(),
+                upstream.ctx.stdio_launch(),
                 upstream.isolation.clone(),
                 auth.clone(),
                 )
@@ -172,6 +172,7 @@ pub async fn run(upstream: Arc<Upstream>, server: ResolvedServer) {
                 match ready_loop(&upstream, conn, signal_rx, auth.as_deref()).await {
                     ReadyOutcome::Stopped => break,
                     ReadyOutcome::Dropped(reason) => {
+                        let reason = upstream.log.scrub(&reason);
                         failures = 0;
                         upstream.log.event(&format!("connection lost: {reason}"));
                         upstream.set_status(|s| {
@@ -190,6 +191,7 @@ pub async fn run(upstream: Arc<Upstream>, server: ResolvedServer) {
                 Duration::ZERO
             }
             Err(err) => {
+                let err = upstream.log.scrub(&err);
                 failures += 1;
                 let delay = upstream.ctx.backoff.delay(failures);
                 upstream.log.event(&format!(

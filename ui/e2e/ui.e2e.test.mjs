@@ -301,6 +301,36 @@ describe("web UI", () => {
     await page.emulateMedia({ colorScheme: "light" });
   });
 
+  test("convert to secret: an existing name needs confirmation, then its users get the new value", async (t) => {
+    if (!(await endpointExists("POST", "/servers/fx/config-to-secret"))) {
+      t.skip("POST /api/v1/servers/{name}/config-to-secret does not exist in this core yet");
+      return;
+    }
+    const before = await core.api("GET", "/secrets");
+    if (!before.json?.data?.secrets?.some((s) => s.name === "fx_auth")) {
+      t.skip("needs fx_auth from the convert-to-secret test");
+      return;
+    }
+    await page.goto(`${core.base}/ui/#/servers/local/config`);
+    const env = page.locator('section[data-scope="env"]');
+    await entry(env, "API_TOKEN").getByRole("button", { name: "Convert API_TOKEN to secret" }).click();
+    const dialog = page.getByRole("dialog", { name: "Convert to secret" });
+    await dialog.getByLabel("Secret name").fill("fx_auth");
+    await dialog.getByRole("button", { name: "Convert" }).click();
+    // The core refused (409): the dialog names the existing secret and the server using it.
+    const notice = dialog.getByTestId("secret-exists");
+    await notice.waitFor();
+    assert.match(await notice.innerText(), /fx_auth[\s\S]*`fx`/);
+    await shot("05b-convert-secret-exists");
+    assert.equal(await entry(env, "API_TOKEN").locator('[data-kind="masked"]').count(), 1, "nothing changed yet");
+    await dialog.getByRole("button", { name: "Replace existing secret" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await entry(env, "API_TOKEN").locator('[data-kind="keyring"][data-secret="fx_auth"]').waitFor();
+    // fx uses ${keyring:fx_auth} for Authorization: it reconnected with the replaced value.
+    await expectUpstreamHeader("Authorization", CANARY_ENV);
+    await assertNoCanaryInDom("after replacing a secret");
+  });
+
   test("embed=1 (the desktop editor window): the server's cards without navigation", async () => {
     await page.goto(`${core.base}/ui/#/servers/fx/config?embed=1`);
     await page.locator('section.kv[data-scope="headers"]').waitFor();

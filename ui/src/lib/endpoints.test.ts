@@ -35,10 +35,14 @@ describe("Endpoints", () => {
   it("sends config-to-secret with the core's scope names and approvals as documented", async () => {
     const { api, calls } = endpoints({});
     await api.configToSecret("gh", "headers", "Authorization", "gh_auth").catch(() => {});
+    await api.configToSecret("gh", "env", "TOKEN", "gh_auth", true).catch(() => {});
+    await api.setSecret("gh_auth", "v", true).catch(() => {});
     await api.approveTools("gh", "all").catch(() => {});
     await api.approveTools("gh", ["a", "b"]).catch(() => {});
     expect(calls).toEqual([
       'POST /api/v1/servers/gh/config-to-secret {"scope":"header","key":"Authorization","secret_name":"gh_auth"}',
+      'POST /api/v1/servers/gh/config-to-secret {"scope":"env","key":"TOKEN","secret_name":"gh_auth","overwrite":true}',
+      'POST /api/v1/secrets {"name":"gh_auth","value":"v","overwrite":true}',
       'POST /api/v1/servers/gh/tools/approve {"approve_all":true}',
       'POST /api/v1/servers/gh/tools/approve {"tools":["a","b"]}',
     ]);

@@ -78,20 +78,23 @@ export class Endpoints {
     return normalize.secrets(await this.client.get("/secrets"));
   }
 
-  setSecret(name: string, value: string): Promise<unknown> {
-    return this.client.post("/secrets", { name, value });
+  /** Stores a secret; an existing one of that name is replaced only with `overwrite` (else 409). */
+  setSecret(name: string, value: string, overwrite = false): Promise<unknown> {
+    return this.client.post("/secrets", overwrite ? { name, value, overwrite } : { name, value });
   }
 
   deleteSecret(name: string): Promise<unknown> {
     return this.client.delete(`/secrets/${seg(name)}`);
   }
 
-  /** Moves a header/env value into the keyring; the field becomes `${keyring:secretName}`. */
-  configToSecret(server: string, scope: Scope, key: string, secretName: string): Promise<unknown> {
+  /** Moves a header/env value into the keyring; the field becomes `${keyring:secretName}`.
+   * An existing keyring entry of that name is replaced only with `overwrite` (else 409). */
+  configToSecret(server: string, scope: Scope, key: string, secretName: string, overwrite = false): Promise<unknown> {
     return this.client.post(`/servers/${seg(server)}/config-to-secret`, {
       scope: scope === "headers" ? "header" : "env",
       key,
       secret_name: secretName,
+      ...(overwrite ? { overwrite: true } : {}),
     });
   }
 
