@@ -1,8 +1,10 @@
 //! Upstream MCP servers: transports, supervision and the set of running upstreams.
 
 pub mod client;
+pub mod command_path;
 pub mod connect;
 pub mod logfile;
+pub mod login_path;
 pub mod logstream;
 pub mod oauth;
 pub mod progress;
@@ -12,6 +14,8 @@ pub mod sse;
 pub mod state;
 pub mod stderr_lines;
 pub mod stdio;
+#[cfg(windows)]
+pub mod stdio_windows;
 pub mod supervisor;
 
 use crate::config::ServerConfig;

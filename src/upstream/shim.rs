@@ -9,7 +9,9 @@
 //! with the server's status.
 
 use std::ffi::OsString;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(target_os = "linux")]
+use std::time::Instant;
 
 /// Hidden first argument that turns the binary into the shim.
 pub const SHIM_ARG: &str = "__upstream-shim";

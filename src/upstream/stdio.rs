@@ -1,8 +1,14 @@
-//! stdio upstreams: child process in its own process group, stderr captured to a log file.
+//! stdio upstreams: the child process, its cleanup and stderr captured to a log file.
+//!
+//! Unix (this file): the child leads its own process group (under the Linux shim), ended with
+//! SIGTERM then SIGKILL. Windows: [`super::stdio_windows`] puts it in a Job Object instead and
+//! provides the same `spawn` / `ProcessGroup` / `terminate_group` interface.
 
 use crate::upstream::logfile::ServerLog;
 use std::path::Path;
+#[cfg(unix)]
 use std::process::Stdio;
+#[cfg(unix)]
 use std::time::Duration;
 
 /// What is needed to start a stdio server (secrets already resolved).
@@ -20,40 +26,7 @@ pub struct StdioSpec {
     pub shim: Option<std::path::PathBuf>,
 }
 
-/// Find `command` like the shell would (absolute/relative path, or a search of `PATH`).
-pub fn resolve_command(
-    command: &str,
-    env: &[(String, String)],
-) -> Result<std::path::PathBuf, String> {
-    use std::os::unix::fs::PermissionsExt;
-    let executable = |p: &Path| {
-        p.is_file()
-            && std::fs::metadata(p)
-                .map(|m| m.permissions().mode() & 0o111 != 0)
-                .unwrap_or(false)
-    };
-    if command.contains('/') {
-        let path = Path::new(command);
-        return if executable(path) {
-            Ok(path.to_path_buf())
-        } else {
-            Err(format!(
-                "command `{command}` does not exist or is not executable"
-            ))
-        };
-    }
-    let path_var = env
-        .iter()
-        .rev()
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| v.clone())
-        .or_else(|| std::env::var("PATH").ok())
-        .unwrap_or_default();
-    std::env::split_paths(&path_var)
-        .map(|dir| dir.join(command))
-        .find(|candidate| executable(candidate))
-        .ok_or_else(|| format!("command `{command}` was not found in PATH; install it or give its full path in `command`"))
-}
+pub use super::command_path::resolve_command;
 
 /// A spawned stdio server: the MCP transport plus the process group to clean up.
 pub struct SpawnedStdio {
@@ -65,8 +38,8 @@ pub struct SpawnedStdio {
     pub stderr_task: Option<tokio::task::JoinHandle<()>>,
 }
 
-/// Spawn the server in a new process group; stderr lines go to `log`.
-pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> {
+/// The program to start for `spec`, after checking its `working_dir` exists.
+pub(crate) fn program_of(spec: &StdioSpec) -> std::io::Result<std::path::PathBuf> {
     if let Some(dir) = &spec.working_dir {
         if !dir.is_dir() {
             return Err(std::io::Error::new(
@@ -75,8 +48,14 @@ pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> 
             ));
         }
     }
-    let program = resolve_command(&spec.command, &spec.env)
-        .map_err(|msg| std::io::Error::new(std::io::ErrorKind::NotFound, msg))?;
+    resolve_command(&spec.command, &spec.env)
+        .map_err(|msg| std::io::Error::new(std::io::ErrorKind::NotFound, msg))
+}
+
+/// Spawn the server in a new process group; stderr lines go to `log`.
+#[cfg(unix)]
+pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> {
+    let program = program_of(spec)?;
     let mut command = match &spec.shim {
         Some(shim) if cfg!(target_os = "linux") => {
             let mut command = tokio::process::Command::new(shim);
@@ -118,18 +97,10 @@ pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> 
     let (Some(stdout), Some(stdin)) = (child.stdout.take(), child.stdin.take()) else {
         return Err(std::io::Error::other("child stdio was not piped"));
     };
-    let stderr_task = child.stderr.take().map(|stderr| {
-        tokio::spawn(async move {
-            super::stderr_lines::for_each_line(stderr, |line, cut| {
-                if cut {
-                    log.stderr_line_cut(line)
-                } else {
-                    log.stderr_line(line)
-                }
-            })
-            .await;
-        })
-    });
+    let stderr_task = child
+        .stderr
+        .take()
+        .map(|stderr| capture_stderr(stderr, log));
     Ok(SpawnedStdio {
         transport: (stdout, stdin),
         group: ProcessGroup {
@@ -140,17 +111,39 @@ pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> 
     })
 }
 
+/// Copy `stderr` line by line into the server's log until EOF.
+pub(crate) fn capture_stderr(
+    stderr: tokio::process::ChildStderr,
+    log: ServerLog,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        super::stderr_lines::for_each_line(stderr, |line, cut| {
+            if cut {
+                log.stderr_line_cut(line)
+            } else {
+                log.stderr_line(line)
+            }
+        })
+        .await;
+    })
+}
+
+#[cfg(windows)]
+pub use super::stdio_windows::{spawn, terminate_group, GroupRef, ProcessGroup};
+
 /// A stdio server's process group, led by our direct child (the shim on Linux).
 ///
 /// Dropping it while the group is still alive sends SIGTERM to the group — synchronously, so
 /// a cancelled connect or a runtime shutting down still asks the shim to end the server's tree
 /// (the shim escalates to SIGKILL after its grace period). Orderly paths call
 /// [`terminate_group`] with [`ProcessGroup::pgid`] first, which leaves nothing to do here.
+#[cfg(unix)]
 pub struct ProcessGroup {
     pgid: i32,
     child: Option<tokio::process::Child>,
 }
 
+#[cfg(unix)]
 impl ProcessGroup {
     /// Process group id (== pid of the direct child).
     pub fn pgid(&self) -> i32 {
@@ -158,6 +151,7 @@ impl ProcessGroup {
     }
 }
 
+#[cfg(unix)]
 impl Drop for ProcessGroup {
     fn drop(&mut self) {
         let Some(mut child) = self.child.take() else {
@@ -175,6 +169,7 @@ impl Drop for ProcessGroup {
 ///
 /// Zombies are ignored: once our direct child is gone its helpers are re-parented to init,
 /// and an init that reaps slowly would otherwise make a dead group look alive.
+#[cfg(unix)]
 pub fn group_alive(pgid: i32) -> bool {
     if pgid <= 0 {
         return false;
@@ -211,6 +206,7 @@ pub fn group_alive(pgid: i32) -> bool {
 }
 
 /// Make sure nothing of group `pgid` survives: SIGTERM, wait up to `grace`, then SIGKILL.
+#[cfg(unix)]
 pub async fn terminate_group(pgid: i32, grace: Duration) {
     use nix::sys::signal::{killpg, Signal};
     use nix::unistd::Pid;
