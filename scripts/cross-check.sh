@@ -5,7 +5,8 @@
 # x86_64-apple-darwin, with the `desktop` feature (the tray app) and without it (features are
 # additive, but code used only by the tray could be dead without it). No linker is needed.
 # Toolchains: mingw-w64 (Debian) for Windows C code, zig (PyPI `ziglang`) as the macOS C
-# compiler. Installs what is missing when run as root. Usage: scripts/cross-check.sh [TARGET...]
+# compiler. Installs what is missing when run as root.
+# Usage: [CROSS_CHECK_FEATURES="desktop default"] scripts/cross-check.sh [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,8 @@ if ! "$tools/venv/bin/python" -m ziglang version >/dev/null 2>&1; then
   python3 -m venv "$tools/venv"
   "$tools/venv/bin/pip" install -q 'ziglang==0.17.*' || "$tools/venv/bin/pip" install -q ziglang
 fi
+printf '#!/bin/sh\nexec "%s" -m ziglang ar "$@"\n' "$tools/venv/bin/python" >"$tools/zigar"
+chmod +x "$tools/zigar"
 for arch in aarch64 x86_64; do
   # cc-rs passes Apple flags zig does not take (--target=…, -arch X); zig gets its own -target.
   cat >"$tools/zigcc-$arch-macos" <<EOF
@@ -42,8 +45,7 @@ for a in "\$@"; do
 done
 exec "$tools/venv/bin/python" -m ziglang cc -target $arch-macos "\${args[@]}"
 EOF
-  printf '#!/bin/sh\nexec "%s" -m ziglang ar "$@"\n' "$tools/venv/bin/python" >"$tools/zigar"
-  chmod +x "$tools/zigcc-$arch-macos" "$tools/zigar"
+  chmod +x "$tools/zigcc-$arch-macos"
 done
 export ZIG_GLOBAL_CACHE_DIR="$tools/zig-cache"
 export CC_aarch64_apple_darwin="$tools/zigcc-aarch64-macos" AR_aarch64_apple_darwin="$tools/zigar"
@@ -51,7 +53,8 @@ export CC_x86_64_apple_darwin="$tools/zigcc-x86_64-macos" AR_x86_64_apple_darwin
 
 status=0
 for target in "${targets[@]}"; do
-  for features in desktop ""; do
+  for features in ${CROSS_CHECK_FEATURES:-desktop default}; do
+    [ "$features" = default ] && features=""
     label="$target${features:+ --features $features}"
     t0=$(date +%s)
     if cargo clippy --quiet --target "$target" --lib --bins ${features:+--features "$features"} \
