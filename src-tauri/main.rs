@@ -66,6 +66,8 @@ fn main() {
             .as_deref()
             .unwrap_or(&setup.config.logging.level),
     );
+    // Before Tauri's threads exist: a Finder-started app lacks the login shell's PATH.
+    mcpproxy::upstream::login_path::apply_at_start();
     let options = CoreOptions {
         shim_program: std::env::current_exe().ok(),
     };

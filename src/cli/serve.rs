@@ -65,6 +65,8 @@ pub fn run(config: Option<PathBuf>, data_dir: Option<PathBuf>, args: ServeArgs) 
     if setup.created {
         tracing::info!(path = %setup.config_path.display(), "created a default config");
     }
+    // Before the runtime's threads exist: it may change PATH (macOS apps started from Finder).
+    crate::upstream::login_path::apply_at_start();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(err) => {

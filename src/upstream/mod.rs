@@ -2,8 +2,10 @@
 
 pub mod child_env;
 pub mod client;
+pub mod command_path;
 pub mod connect;
 pub mod logfile;
+pub mod login_path;
 pub mod logstream;
 pub mod oauth;
 pub mod progress;
@@ -13,6 +15,8 @@ pub mod sse;
 pub mod state;
 pub mod stderr_lines;
 pub mod stdio;
+#[cfg(windows)]
+pub mod stdio_windows;
 pub mod supervisor;
 
 use crate::config::ServerConfig;

@@ -1,4 +1,9 @@
-//! stdio upstreams: child process in its own process group, stderr captured to a log file.
+//! stdio upstreams: the child process, its cleanup and stderr captured to a log file.
+//!
+//! Unix (this file): the child leads its own process group (under the Linux shim), ended with
+//! SIGTERM then SIGKILL. Windows: [`super::stdio_windows`] puts it in a Job Object instead
+//! (its parity with the shutdown steps here — `server_ready`, `closing`, `shut_down` — is
+//! still to come; the Windows build is not checked in CI yet, see docs/platforms.md).
 
 use crate::upstream::logfile::ServerLog;
 use std::path::Path;
@@ -29,40 +34,10 @@ pub struct Shim {
     pub grace: Duration,
 }
 
-/// Find `command` like the shell would (absolute/relative path, or a search of `PATH`).
-pub fn resolve_command(
-    command: &str,
-    env: &[(String, String)],
-) -> Result<std::path::PathBuf, String> {
-    use std::os::unix::fs::PermissionsExt;
-    let executable = |p: &Path| {
-        p.is_file()
-            && std::fs::metadata(p)
-                .map(|m| m.permissions().mode() & 0o111 != 0)
-                .unwrap_or(false)
-    };
-    if command.contains('/') {
-        let path = Path::new(command);
-        return if executable(path) {
-            Ok(path.to_path_buf())
-        } else {
-            Err(format!(
-                "command `{command}` does not exist or is not executable"
-            ))
-        };
-    }
-    let path_var = env
-        .iter()
-        .rev()
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| v.clone())
-        .or_else(|| std::env::var("PATH").ok())
-        .unwrap_or_default();
-    std::env::split_paths(&path_var)
-        .map(|dir| dir.join(command))
-        .find(|candidate| executable(candidate))
-        .ok_or_else(|| format!("command `{command}` was not found in PATH; install it or give its full path in `command`"))
-}
+pub use super::command_path::resolve_command;
+
+#[cfg(windows)]
+pub use super::stdio_windows::{spawn, terminate_group, GroupRef, ProcessGroup};
 
 /// A spawned stdio server: the MCP transport plus the process group to clean up.
 pub struct SpawnedStdio {
@@ -75,6 +50,7 @@ pub struct SpawnedStdio {
 }
 
 /// Spawn the server in a new process group; stderr lines go to `log`.
+#[cfg(unix)]
 pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> {
     if let Some(dir) = &spec.working_dir {
         if !dir.is_dir() {
@@ -164,6 +140,7 @@ pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> 
 /// a cancelled connect or a runtime shutting down still asks the shim to end the server's tree
 /// (the shim escalates to SIGKILL after its grace period). Orderly paths call
 /// [`ProcessGroup::shut_down`] first, which leaves nothing to do here.
+#[cfg(unix)]
 pub struct ProcessGroup {
     pgid: i32,
     child: Option<tokio::process::Child>,
@@ -173,8 +150,10 @@ pub struct ProcessGroup {
 
 /// Extra time the core gives the shim beyond its own grace period before SIGKILLing it (the
 /// shim needs it to SIGKILL the server's tree; a SIGKILLed shim would orphan it).
+#[cfg(unix)]
 const SHIM_MARGIN: Duration = Duration::from_secs(2);
 
+#[cfg(unix)]
 impl ProcessGroup {
     /// Process group id (== pid of the direct child).
     pub fn pgid(&self) -> i32 {
@@ -226,6 +205,7 @@ impl ProcessGroup {
     }
 }
 
+#[cfg(unix)]
 impl Drop for ProcessGroup {
     fn drop(&mut self) {
         let Some(mut child) = self.child.take() else {
@@ -243,6 +223,7 @@ impl Drop for ProcessGroup {
 ///
 /// Zombies are ignored: once our direct child is gone its helpers are re-parented to init,
 /// and an init that reaps slowly would otherwise make a dead group look alive.
+#[cfg(unix)]
 pub fn group_alive(pgid: i32) -> bool {
     if pgid <= 0 {
         return false;
@@ -279,6 +260,7 @@ pub fn group_alive(pgid: i32) -> bool {
 }
 
 /// Make sure nothing of group `pgid` survives: SIGTERM, wait up to `grace`, then SIGKILL.
+#[cfg(unix)]
 pub async fn terminate_group(pgid: i32, grace: Duration) {
     use nix::sys::signal::{killpg, Signal};
     use nix::unistd::Pid;
