@@ -2,7 +2,7 @@
 
 use super::envelope::{ok, ApiError, ApiResult, Body, Failure, Path, Query, Success};
 use super::ApiState;
-use crate::manage::{self, ServerView};
+use crate::manage::{self, Actor, ServerView};
 use crate::quarantine;
 use crate::store::activity::{ActivityFilter, ActivityRecord};
 use axum::extract::State;
@@ -13,12 +13,7 @@ use serde_json::Value;
 
 /// Who is acting, from the `X-MCPProxy-Source` header (`cli`, `ui`, `tray`), else `api`.
 fn source(headers: &HeaderMap) -> String {
-    headers
-        .get("x-mcpproxy-source")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| matches!(*v, "cli" | "ui" | "tray"))
-        .unwrap_or("api")
-        .to_string()
+    Actor::from_headers(headers).as_str().to_string()
 }
 
 fn view_of(state: &ApiState, name: &str) -> Result<ServerView, ApiError> {
@@ -43,7 +38,7 @@ pub async fn quarantine_server(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> ApiResult<ServerView> {
-    quarantine::set_quarantined(&state.core, &name, true, &source(&headers)).await?;
+    quarantine::set_quarantined(&state.core, &name, true, Actor::from_headers(&headers)).await?;
     Ok(ok(view_of(&state, &name)?))
 }
 
@@ -58,7 +53,7 @@ pub async fn unquarantine_server(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> ApiResult<ServerView> {
-    quarantine::set_quarantined(&state.core, &name, false, &source(&headers)).await?;
+    quarantine::set_quarantined(&state.core, &name, false, Actor::from_headers(&headers)).await?;
     Ok(ok(view_of(&state, &name)?))
 }
 

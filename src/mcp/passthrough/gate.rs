@@ -79,9 +79,18 @@ pub async fn wait_connected(
     }
 }
 
+/// Whether the server's config lets clients see and call `tool` (`enabled_tools` /
+/// `disabled_tools`).
+fn tool_allowed(core: &Core, server: &str, tool: &str) -> bool {
+    core.upstreams
+        .get(server)
+        .is_none_or(|u| u.config().tool_allowed(tool))
+}
+
 /// The tools of `server` a client may see: with tool approval on (`quarantine_enabled`),
 /// only tools whose definition matches the approved one (new and changed tools are hidden).
-pub fn visible_tools(core: &Core, server: &str, tools: Vec<Tool>) -> Vec<Tool> {
+pub fn visible_tools(core: &Core, server: &str, mut tools: Vec<Tool>) -> Vec<Tool> {
+    tools.retain(|t| tool_allowed(core, server, &t.name));
     let statuses = core.catalog.evaluate(server, &tools);
     tools
         .into_iter()
@@ -94,6 +103,14 @@ pub fn visible_tools(core: &Core, server: &str, tools: Vec<Tool>) -> Vec<Tool> {
 /// Whether a client may call `tool` of `server`: refused, with the reason and how to
 /// approve, while the tool is new or changed since approval.
 pub fn check_tool_call(core: &Core, server: &str, tool: &str) -> Result<(), McpError> {
+    if !tool_allowed(core, server, tool) {
+        return Err(McpError::invalid_request(
+            format!(
+                "tool `{tool}` of server `{server}` is turned off in mcp_config.json (`disabled_tools` / `enabled_tools` of the server); a person can change that"
+            ),
+            None,
+        ));
+    }
     if !core.catalog.approvals_enabled() {
         return Ok(());
     }
