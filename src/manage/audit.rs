@@ -11,8 +11,13 @@ use serde_json::{json, Map, Value};
 /// `server` as JSON with secrets masked: values under sensitive keys (headers, env, OAuth
 /// secret) and every literal secret value of `known` wherever it appears (e.g. in `args`).
 pub fn masked_server(server: &ServerConfig, known: &[String]) -> Value {
+    let scrubber = crate::secrets::scrub::Scrubber::new(known.iter().cloned());
     match serde_json::to_value(server) {
-        Ok(Value::Object(map)) => crate::store::recording::redact_arguments(&map, known),
+        Ok(Value::Object(map)) => crate::store::recording::redact_arguments(
+            &map,
+            &scrubber,
+            &mut std::collections::BTreeSet::new(),
+        ),
         _ => Value::Null,
     }
 }
@@ -116,7 +121,9 @@ pub fn quarantine_decision(
 }
 
 /// Written before the caller answers, so a record exists once the change is confirmed.
-fn record(core: &Core, record: ActivityRecord) {
+/// Every secret the core knows and every detected credential is masked in it first.
+fn record(core: &Core, mut record: ActivityRecord) {
+    crate::store::recording::scrub_record(&mut record, &crate::secrets::known::scrubber(core));
     if let Err(err) = core.store.record_activity(&record) {
         tracing::warn!(%err, "could not record activity");
     }
