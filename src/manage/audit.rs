@@ -11,13 +11,12 @@ use serde_json::{json, Map, Value};
 /// `server` as JSON with secrets masked: values under sensitive keys (headers, env, OAuth
 /// secret) and every literal secret value of `known` wherever it appears (e.g. in `args`).
 pub fn masked_server(server: &ServerConfig, known: &[String]) -> Value {
-    let scrubber = crate::secrets::scrub::Scrubber::new(known.iter().cloned());
     match serde_json::to_value(server) {
-        Ok(Value::Object(map)) => crate::store::recording::redact_arguments(
-            &map,
-            &scrubber,
-            &mut std::collections::BTreeSet::new(),
-        ),
+        Ok(Value::Object(map)) => {
+            let scrubber = crate::secrets::scrub::Scrubber::new(known.iter().cloned());
+            let mut detected = std::collections::BTreeSet::new();
+            crate::store::recording::redact_arguments(&map, &scrubber, &mut detected)
+        }
         _ => Value::Null,
     }
 }
