@@ -33,6 +33,9 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    group.bench_function("detect_only_env_dump_17KB", |b| {
+        b.iter(|| mcpproxy::secrets::detect::scan(std::hint::black_box(&env_dump)))
+    });
     group.finish();
 }
 

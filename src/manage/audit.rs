@@ -120,7 +120,9 @@ pub fn quarantine_decision(
 }
 
 /// Written before the caller answers, so a record exists once the change is confirmed.
-fn record(core: &Core, record: ActivityRecord) {
+/// Every secret the core knows and every detected credential is masked in it first.
+fn record(core: &Core, mut record: ActivityRecord) {
+    crate::store::recording::scrub_record(&mut record, &crate::secrets::known::scrubber(core));
     if let Err(err) = core.store.record_activity(&record) {
         tracing::warn!(%err, "could not record activity");
     }

@@ -45,7 +45,7 @@ const PATTERNS: &[Pattern] = &[
         kind: "private_key",
         // A whole PEM block, or its start when the text was cut before the END line
         // (newlines may be real or JSON-escaped `\n`).
-        regex: r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|(?:[A-Za-z0-9+/=\s:,-]|\\[nr])*)",
+        regex: r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:(?s:.)*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|(?:[A-Za-z0-9+/=:,\x20\t\r\n-]|\\[nr])*)",
         check: None,
     },
     Pattern {
@@ -56,7 +56,7 @@ const PATTERNS: &[Pattern] = &[
     Pattern {
         kind: "aws_secret_key",
         // Named as an AWS secret nearby (`aws_secret_access_key = …`, JSON, env dumps) …
-        regex: r#"(?i)aws[A-Za-z0-9_.-]{0,20}?secret[A-Za-z0-9_.-]{0,20}["']?\s*[=:]\s*["']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#,
+        regex: r#"(?i)aws[A-Za-z0-9_.-]{0,20}?secret[A-Za-z0-9_.-]{0,20}["']?[\x20\t]*[=:][\x20\t]*["']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#,
         check: None,
     },
     Pattern {
@@ -67,22 +67,22 @@ const PATTERNS: &[Pattern] = &[
     },
     Pattern {
         kind: "github_pat",
-        regex: r"(?-u:\b)(ghp_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})",
+        regex: r"(?-u:\b)(ghp_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})",
         check: None,
     },
     Pattern {
         kind: "github_oauth",
-        regex: r"(?-u:\b)(gho_[A-Za-z0-9]{36,255})",
+        regex: r"(?-u:\b)(gho_[A-Za-z0-9]{36,})",
         check: None,
     },
     Pattern {
         kind: "github_app",
-        regex: r"(?-u:\b)(gh[su]_[A-Za-z0-9]{36,255})",
+        regex: r"(?-u:\b)(gh[su]_[A-Za-z0-9]{36,})",
         check: None,
     },
     Pattern {
         kind: "github_refresh",
-        regex: r"(?-u:\b)(ghr_[A-Za-z0-9]{36,255})",
+        regex: r"(?-u:\b)(ghr_[A-Za-z0-9]{36,})",
         check: None,
     },
     Pattern {
@@ -128,7 +128,7 @@ const PATTERNS: &[Pattern] = &[
     Pattern {
         kind: "credential_assignment",
         // `password=…`, `api_key: …`, `"client_secret": "…"`, `DB_PASSWORD=…` (the value only).
-        regex: r#"(?i)[A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|client[_-]?secret|credentials?)["']?\s*[=:]\s*["']?([^\s"'&,;<>{}\[\]\\]{3,})"#,
+        regex: r#"(?i)[A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|client[_-]?secret|credentials?)["']?[\x20\t]*[=:][\x20\t]*["']?([^\x00-\x20"'&,;<>{}\[\]\\]{3,})"#,
         check: Some(not_a_placeholder),
     },
 ];

@@ -7,6 +7,7 @@
 
 use super::detect::{self, KNOWN_SECRET};
 use super::mask::mask_value;
+use aho_corasick::{AhoCorasick, MatchKind};
 use std::collections::BTreeSet;
 
 /// Known secret values shorter than this are not searched for (they would match ordinary text).
@@ -17,6 +18,8 @@ pub const MIN_KNOWN_SECRET_CHARS: usize = 4;
 pub struct Scrubber {
     /// Secret values, longest first, with their JSON-escaped forms.
     known: Vec<String>,
+    /// One-pass matcher over `known` (none when it is empty).
+    matcher: Option<AhoCorasick>,
 }
 
 impl Scrubber {
@@ -38,7 +41,18 @@ impl Scrubber {
         }
         values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         values.dedup();
-        Self { known: values }
+        let matcher = (!values.is_empty())
+            .then(|| {
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(&values)
+                    .ok()
+            })
+            .flatten();
+        Self {
+            known: values,
+            matcher,
+        }
     }
 
     /// The secret values searched for.
@@ -50,9 +64,9 @@ impl Scrubber {
     /// found are added to `types` ([`KNOWN_SECRET`] for known values).
     pub fn scrub(&self, text: &str, types: &mut BTreeSet<String>) -> String {
         let mut spans: Vec<(usize, usize)> = Vec::new();
-        for secret in &self.known {
-            for (start, _) in text.match_indices(secret.as_str()) {
-                spans.push((start, start + secret.len()));
+        if let Some(matcher) = &self.matcher {
+            for found in matcher.find_iter(text) {
+                spans.push((found.start(), found.end()));
                 types.insert(KNOWN_SECRET.to_string());
             }
         }

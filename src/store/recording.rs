@@ -26,7 +26,10 @@ pub fn redact_value(value: &Value, scrubber: &Scrubber, types: &mut BTreeSet<Str
         types: &mut BTreeSet<String>,
     ) -> Value {
         match value {
-            Value::String(s) if key.is_some_and(secrets::is_sensitive_env) => {
+            // (An already masked value stays as it is.)
+            Value::String(s)
+                if key.is_some_and(secrets::is_sensitive_env) && !s.starts_with("••••") =>
+            {
                 Value::String(secrets::mask_value(s))
             }
             Value::String(s) => Value::String(scrubber.scrub(s, types)),

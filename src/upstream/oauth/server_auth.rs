@@ -864,6 +864,35 @@ fn merge(a: &[String], b: &[String]) -> Vec<String> {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn saved_tokens_are_remembered_for_masking() {
+        let registry = super::super::registry::OAuthRegistry::new(
+            EventBus::new(),
+            reqwest::Client::new(),
+            SecretBackend::memory(),
+            Browser::Print,
+            false,
+        );
+        let config: crate::config::ServerConfig = serde_json::from_value(
+            serde_json::json!({"name": "o", "url": "http://127.0.0.1:9/mcp"}),
+        )
+        .unwrap();
+        let auth = registry.for_server(&config).unwrap();
+        assert!(registry.token_values().is_empty());
+        let saved = |tokens: &[&str]| StoreEvent::Saved {
+            expires_at: None,
+            scopes: Vec::new(),
+            has_refresh_token: true,
+            tokens: tokens.iter().map(|t| t.to_string()).collect(),
+        };
+        auth.on_store_event(saved(&["AT-first-0001", "RT-first-0001"]));
+        auth.on_store_event(saved(&["AT-second-002", "RT-first-0001"]));
+        assert_eq!(
+            registry.token_values(),
+            vec!["AT-first-0001", "RT-first-0001", "AT-second-002"]
+        );
+    }
+
     #[test]
     fn refresh_lead_is_a_fifth_of_the_lifetime_within_bounds() {
         assert_eq!(
