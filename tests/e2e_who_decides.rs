@@ -310,9 +310,20 @@ async fn a_server_appended_to_the_file_while_running_is_quarantined_before_it_ru
             .any(|r| r["source"] == "file" && r["status"] == "quarantined"),
         "{records:?}"
     );
-    // A person approves it: now it runs.
-    approve(&api, "hand").await;
+    // A person approves it by editing the file: now it runs, and the decision is recorded.
+    let mut config = on_disk(&proxy);
+    config["mcpServers"][0]["quarantined"] = json!(false);
+    std::fs::write(&tmp, serde_json::to_string_pretty(&config).unwrap()).unwrap();
+    std::fs::rename(&tmp, &proxy.config_path).unwrap();
     wait_file(&marker).await;
+    wait_for("the file approval to be recorded", READY, || async {
+        activity(&api, "type=quarantine&server=hand")
+            .await
+            .iter()
+            .any(|r| r["source"] == "file" && r["status"] == "approved")
+            .then_some(())
+    })
+    .await;
     // A server the person marks trusted in the file runs at once.
     let trusted_marker = marks.path().join("trusted");
     let mut config = on_disk(&proxy);
