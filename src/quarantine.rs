@@ -103,8 +103,10 @@ fn store_error(err: crate::store::StoreError) -> ChangeError {
     }
 }
 
-/// Append an activity record without blocking the async caller.
-pub fn record(core: &Core, record: ActivityRecord) {
+/// Append an activity record without blocking the async caller. Every secret the core
+/// knows and every detected credential is masked in it first.
+pub fn record(core: &Core, mut record: ActivityRecord) {
+    crate::store::recording::scrub_record(&mut record, &crate::secrets::known::scrubber(core));
     let store = core.store.clone();
     tokio::task::spawn_blocking(move || {
         if let Err(err) = store.record_activity(&record) {

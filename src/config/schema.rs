@@ -38,6 +38,10 @@ pub struct Config {
     /// At most this many activity records are kept (oldest deleted first).
     #[serde(default = "default_activity_max_records")]
     pub activity_max_records: usize,
+    /// At most this many MCP client sessions are kept open (all surfaces together); the least
+    /// recently used one is closed when a new client would exceed it.
+    #[serde(default = "default_mcp_max_sessions")]
+    pub mcp_max_sessions: usize,
     /// Timeout for one upstream tool call, e.g. "2m", "30s".
     #[serde(default = "default_call_tool_timeout")]
     pub call_tool_timeout: String,
@@ -244,6 +248,9 @@ impl Default for Config {
 
 fn default_listen() -> String {
     DEFAULT_LISTEN.to_string()
+}
+fn default_mcp_max_sessions() -> usize {
+    crate::mcp::sessions::DEFAULT_MAX_SESSIONS
 }
 fn default_tools_limit() -> usize {
     15
