@@ -799,3 +799,22 @@ async fn secret_changes_are_audited_by_name_with_their_surface_and_never_their_v
         assert!(!everything.contains(leaked), "{leaked} in the activity log");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quarantine_enabled_edited_in_the_running_file_takes_effect() {
+    let mut held = everything("held");
+    held["quarantined"] = json!(true);
+    let proxy = Proxy::start_untrusted(json!([held]), json!({}));
+    let api = Api::new(&proxy.base);
+    let events = Events::subscribe(&proxy.base).await;
+    events.wait("status", |_| true).await;
+    assert_eq!(api.server("held").await["status"], "quarantined");
+    // A person turns quarantine off in the file: the held server is used at once.
+    let mut config = on_disk(&proxy);
+    config["quarantine_enabled"] = json!(false);
+    let tmp = proxy.dir.path().join("edit.tmp");
+    std::fs::write(&tmp, serde_json::to_string_pretty(&config).unwrap()).unwrap();
+    std::fs::rename(&tmp, &proxy.config_path).unwrap();
+    events.wait("config.reloaded", |_| true).await;
+    api.wait_ready("held").await;
+}
