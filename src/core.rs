@@ -136,6 +136,7 @@ impl Core {
         let config = crate::quarantine::quarantine_unseen_servers(config, &store, &config_path);
         let mut ctx = UpstreamContext::new(events.clone(), logs_dir);
         ctx.shim = options.shim_program;
+        ctx.stop = crate::upstream::supervisor::StopTimes::from_config(&config);
         ctx.set_quarantine_enabled(config.quarantine_enabled);
         ctx.docker.set_config(config.docker_isolation.clone());
         ctx.docker.start_sweep();

@@ -263,34 +263,20 @@ pub fn tool_diff(core: &Core, server: &str, tool: &str) -> Result<Value, ChangeE
 
 /// Explanation returned (as a non-error result) for a call to a quarantined server.
 pub fn quarantined_explanation(server: &str) -> Value {
-    json!({
-        "status": QUARANTINED_SERVER_BLOCKED,
-        "server": server,
-        "message": format!(
-            "Server `{server}` is quarantined: its tools cannot be used until a person reviews and approves it. \
-             Approve it in the MCPProxy web UI or tray, with `mcpproxy upstream approve {server}`, or with \
-             POST /api/v1/servers/{server}/unquarantine. AI clients cannot approve servers."
-        ),
-    })
+    crate::mcp::refusal::Refusal::Quarantined {
+        server: server.to_string(),
+    }
+    .explanation()
 }
 
 /// Explanation returned for a call to a tool that awaits (re-)approval.
 pub fn unapproved_explanation(server: &str, tool: &str, status: ToolStatus) -> Value {
-    let why = match status {
-        ToolStatus::Changed => "its definition changed since it was approved (possible rug pull)",
-        _ => "it is new since the server was approved",
-    };
-    json!({
-        "status": TOOL_APPROVAL_REQUIRED,
-        "server": server,
-        "tool": tool,
-        "approval_status": status,
-        "message": format!(
-            "Tool `{server}:{tool}` is blocked because {why}. A person must review it (GET /api/v1/servers/{server}/tools/{tool}/diff) \
-             and approve it in the web UI, with `mcpproxy upstream approve-tools {server} {tool}`, or with \
-             POST /api/v1/servers/{server}/tools/approve."
-        ),
-    })
+    crate::mcp::refusal::Refusal::NotApproved {
+        server: server.to_string(),
+        tool: tool.to_string(),
+        status,
+    }
+    .explanation()
 }
 
 /// If `name` (`server:tool` or an exposed `server__tool`) is held back by quarantine or tool

@@ -4,7 +4,11 @@
 //! * server mode, every scenario, through `/mcp/server/<fixture>` with the conformance
 //!   fixture as a stdio upstream and as a Streamable HTTP upstream;
 //! * server mode against `/mcp` for the scenarios about the proxy itself;
-//! * client mode against the upstream client stack (example `client_conformance`).
+//! * client mode against the upstream client stack (example `client_conformance`);
+//! * server mode against `@modelcontextprotocol/server-everything` directly and through
+//!   `/mcp/server/<name>` (stdio and Streamable HTTP upstream): every check that passes
+//!   directly must pass through the proxy, except those listed with their reason in
+//!   docs/conformance.md.
 //!
 //! Failures are judged by the suite against tests/conformance/expected-failures.yml.
 //! Each run's per-scenario results are saved under `<target>/tmp/conformance/`.
@@ -13,9 +17,10 @@
 mod common;
 mod conformance_fixture;
 
-use common::Proxy;
+use common::{everything_js, EverythingServer, Proxy};
 use conformance_fixture::{conformance_stdio, example_bin, HttpConformance};
 use serde_json::json;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -145,4 +150,139 @@ async fn upstream_client_passes_client_scenarios() {
         )
         .await;
     }
+}
+
+/// `(scenario, check id)` of every check that passed in a run's saved results.
+fn passed_checks(out_dir: &Path) -> BTreeSet<(String, String)> {
+    let mut passed = BTreeSet::new();
+    for entry in std::fs::read_dir(out_dir).unwrap().flatten() {
+        let checks = entry.path().join("checks.json");
+        let Ok(text) = std::fs::read_to_string(&checks) else {
+            continue;
+        };
+        // Directory: `server-<scenario>-<timestamp>`.
+        let dir = entry.file_name().to_string_lossy().to_string();
+        let scenario = dir
+            .strip_prefix("server-")
+            .and_then(|rest| rest.rsplit_once("-20").map(|(scenario, _)| scenario))
+            .unwrap_or(&dir)
+            .to_string();
+        let checks: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+        for check in checks.iter().filter(|c| c["status"] == "SUCCESS") {
+            passed.insert((scenario.clone(), check["id"].as_str().unwrap().to_string()));
+        }
+    }
+    passed
+}
+
+/// Every server scenario against `url`, judged by nobody: the checks that passed.
+async fn server_checks(run: &str, url: &str) -> BTreeSet<(String, String)> {
+    let out_dir = results_dir(run);
+    let _ = std::fs::remove_dir_all(&out_dir);
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let started = std::time::Instant::now();
+    let output = tokio::time::timeout(
+        SUITE_TIMEOUT,
+        tokio::process::Command::new(node())
+            .arg(suite_js())
+            .args(["server", "--url", url, "--suite", "all", "-o"])
+            .arg(&out_dir)
+            .env("NO_COLOR", "1")
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("conformance run `{run}` took longer than {SUITE_TIMEOUT:?}"))
+    .expect("run the conformance suite");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::write(out_dir.join("output.txt"), &text).unwrap();
+    let passed = passed_checks(&out_dir);
+    eprintln!(
+        "conformance `{run}`: {} checks passed in {:.1}s",
+        passed.len(),
+        started.elapsed().as_secs_f64()
+    );
+    passed
+}
+
+/// The differences docs/conformance.md allows: `(scenario, check id)` rows of its table
+/// between the `everything-differences` markers.
+fn allowed_differences() -> BTreeSet<(String, String)> {
+    let doc = std::fs::read_to_string(root().join("docs/conformance.md")).unwrap();
+    let start = doc
+        .find("<!-- everything-differences:start -->")
+        .expect("docs/conformance.md has the everything-differences table");
+    let end = doc.find("<!-- everything-differences:end -->").unwrap();
+    doc[start..end]
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.trim().trim_matches('|').split('|').collect();
+            let [scenario, check, reason] = cells.as_slice() else {
+                return None;
+            };
+            let (scenario, check) = (
+                scenario.trim().trim_matches('`'),
+                check.trim().trim_matches('`'),
+            );
+            if scenario.is_empty() || scenario == "Scenario" || scenario.starts_with("---") {
+                return None;
+            }
+            assert!(
+                reason.trim().len() > 10,
+                "docs/conformance.md lists {scenario}/{check} without a reason"
+            );
+            Some((scenario.to_string(), check.to_string()))
+        })
+        .collect()
+}
+
+/// Checks that pass directly but not through the proxy (minus the allowed ones), and allowed
+/// entries that pass again (stale).
+fn judge(run: &str, direct: &BTreeSet<(String, String)>, proxied: &BTreeSet<(String, String)>) {
+    let allowed = allowed_differences();
+    let lost: Vec<_> = direct
+        .difference(proxied)
+        .filter(|c| !allowed.contains(*c))
+        .collect();
+    let stale: Vec<_> = allowed.iter().filter(|c| proxied.contains(*c)).collect();
+    assert!(
+        lost.is_empty() && stale.is_empty(),
+        "`{run}`: checks that pass against server-everything directly but not through \
+         /mcp/server/NAME: {lost:?}; listed in docs/conformance.md but passing now: {stale:?} \
+         (results under {})",
+        results_dir(run).display()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn everything_through_passthrough_passes_what_it_passes_directly() {
+    let everything = EverythingServer::start("streamableHttp").await;
+    let url = format!("http://127.0.0.1:{}/mcp", everything.port);
+    let direct = server_checks("everything-direct", &url).await;
+    assert!(
+        direct.len() >= 10,
+        "the direct run found too few passing checks: {direct:?}"
+    );
+
+    let stdio = Proxy::start(
+        json!([{"name": "everything", "command": "node",
+                "args": [everything_js().to_str().unwrap(), "stdio"]}]),
+        json!({}),
+    );
+    let http = Proxy::start(
+        json!([{"name": "everything", "url": url, "protocol": "streamable-http"}]),
+        json!({}),
+    );
+    let stdio_url = format!("{}/mcp/server/everything", stdio.base);
+    let http_url = format!("{}/mcp/server/everything", http.base);
+    let (through_stdio, through_http) = tokio::join!(
+        server_checks("everything-stdio", &stdio_url),
+        server_checks("everything-http", &http_url),
+    );
+    judge("everything-stdio", &direct, &through_stdio);
+    judge("everything-http", &direct, &through_http);
 }

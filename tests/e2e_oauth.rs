@@ -30,11 +30,13 @@ struct Fixture {
 }
 
 impl Fixture {
-    fn start(ttl_secs: u32) -> Self {
+    /// Start it with extra environment (e.g. `AUTH_METHODS`).
+    fn start_with(ttl_secs: u32, envs: &[(&str, &str)]) -> Self {
         let script = common::npm_dir().join("oauth_fixture.mjs");
         let mut child = Command::new("node")
             .arg(&script)
             .current_dir(common::npm_dir())
+            .envs(envs.iter().copied())
             .env("PORT", "0")
             .env("TOKEN_TTL", ttl_secs.to_string())
             .stdout(Stdio::piped())
@@ -162,12 +164,22 @@ struct LoggedIn {
 /// [`LoggedIn`] with tokens living `ttl_secs`, the server named `<prefix>-<random>` reached
 /// over `protocol` ("http" or "sse"); `None` (test skipped) without a Secret Service outside CI.
 async fn logged_in(ttl_secs: u32, prefix: &str, protocol: &str) -> Option<LoggedIn> {
+    logged_in_with(ttl_secs, prefix, protocol, &[]).await
+}
+
+/// [`logged_in`] with extra environment for the fixture.
+async fn logged_in_with(
+    ttl_secs: u32,
+    prefix: &str,
+    protocol: &str,
+    fixture_env: &[(&str, &str)],
+) -> Option<LoggedIn> {
     if let Err(err) = Keyring::probe() {
         assert!(!in_ci(), "CI must provide a Secret Service: {err}");
         eprintln!("skipping OAuth end-to-end test: {err}");
         return None;
     }
-    let fixture = Fixture::start(ttl_secs);
+    let fixture = Fixture::start_with(ttl_secs, fixture_env);
     // The proxy (a child process) inherits BROWSER and runs it to "open" the login page.
     curl_browser();
     let name = format!(
@@ -576,6 +588,101 @@ async fn sse_call_time_401_refreshes_once_and_retries() {
     assert_eq!(stats["authorizations"], 1, "no new authorization: {stats}");
 
     call_time_401_recovers_once_then_requires_login(&fixture, &proxy, &all, &name).await;
+    let _ = store::forget_server(&SecretBackend::Keyring, &name).await;
+    drop(proxy);
+}
+
+/// The explanation of a refused `/mcp` or `/mcp/all` call (its structured content).
+fn refusal_of(result: &rmcp::model::CallToolResult) -> Value {
+    assert_eq!(result.is_error, Some(true), "{result:?}");
+    json_of(result)
+}
+
+/// An authorization server that lists only `client_secret_post` (and refuses public-client
+/// registrations) gets a confidential registration; after `auth logout` every surface says
+/// that the server waits for a login, with the command, instead of "unknown tool".
+#[tokio::test(flavor = "multi_thread")]
+async fn registers_as_the_server_supports_and_login_required_is_said_everywhere() {
+    let env = [("AUTH_METHODS", "client_secret_post")];
+    let Some(LoggedIn {
+        fixture,
+        proxy,
+        all,
+        name,
+        tool,
+    }) = logged_in_with(3600, "confidential", "http", &env).await
+    else {
+        return;
+    };
+    let stats = fixture.stats().await;
+    assert_eq!(stats["registrations"], 1, "{stats}");
+    assert_eq!(stats["refused_registrations"], 0, "{stats}");
+
+    let (code, _, stderr) = auth_cli(&proxy, &["logout", "--server", &name], None).await;
+    assert_eq!(code, Some(0), "auth logout: {stderr}");
+    let (mcp, _) = connect(&proxy.mcp_url()).await;
+    wait_for("login_required", Duration::from_secs(20), || async {
+        let entry = server_entry(&mcp, &name).await;
+        (entry["oauth_status"]["state"] == "login_required").then_some(())
+    })
+    .await;
+    let command = format!("mcpproxy auth login --server {name}");
+
+    let via_all = refusal_of(&call(&all, &tool, json!({})).await);
+    let via_mcp = refusal_of(
+        &call(
+            &mcp,
+            "call_tool_read",
+            json!({"name": format!("{name}:whoami"), "args": {}}),
+        )
+        .await,
+    );
+    for (surface, explanation) in [("/mcp/all", &via_all), ("/mcp", &via_mcp)] {
+        assert_eq!(
+            explanation["status"], "LOGIN_REQUIRED",
+            "{surface}: {explanation}"
+        );
+        let message = explanation["message"].as_str().unwrap();
+        assert!(message.contains(&command), "{surface}: {message}");
+        assert!(!message.contains("retry shortly"), "{surface}: {message}");
+    }
+    assert_eq!(via_all, via_mcp);
+
+    // `initialize` on /mcp/server/NAME says it waits for a login (not "retry shortly").
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "t", "version": "0"}}});
+    let started = std::time::Instant::now();
+    let body = reqwest::Client::new()
+        .post(format!("{}/mcp/server/{name}", proxy.base))
+        .header("accept", "application/json, text/event-stream")
+        .json(&initialize)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "a server that waits for a login is refused at once"
+    );
+    assert!(body.contains("LOGIN_REQUIRED"), "{body}");
+    assert!(body.contains(&command), "{body}");
+    assert!(!body.contains("retry shortly"), "{body}");
+
+    let rest = reqwest::Client::new()
+        .post(format!("{}/api/v1/tools/call", proxy.base))
+        .header("X-API-Key", "test-key-0123456789")
+        .json(&json!({"name": format!("{name}:whoami"), "args": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rest.status(), 503);
+    let rest: Value = rest.json().await.unwrap();
+    assert_eq!(rest["code"], "LOGIN_REQUIRED", "{rest}");
+    assert_eq!(rest["error"], via_all["message"], "{rest}");
+
     let _ = store::forget_server(&SecretBackend::Keyring, &name).await;
     drop(proxy);
 }

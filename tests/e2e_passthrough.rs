@@ -522,7 +522,8 @@ async fn unknown_disabled_and_foreign_requests_are_refused_with_reasons() {
 
     let off = post(server_url(&proxy, "off")).send().await.unwrap();
     let body = off.text().await.unwrap();
-    assert!(body.contains("server `off` is disabled"), "{body}");
+    assert!(body.contains("Server `off` is disabled"), "{body}");
+    assert!(body.contains("mcpproxy upstream enable off"), "{body}");
 
     let foreign = post(server_url(&proxy, "fx"))
         .header("host", "evil.example.com")

@@ -141,6 +141,36 @@ async fn a_server_that_needs_4s_to_flush_keeps_its_state_on_restart_and_on_core_
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn configured_stop_times_replace_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("flushed");
+    let script = format!(
+        "trap 'sleep 4; echo flushed >> {m}; exit 0' TERM; node $E stdio; sleep 4; echo flushed >> {m}",
+        m = marker.display()
+    );
+    let proxy = Proxy::start(
+        json!([wrapped_everything("impatient", &script)]),
+        json!({"upstream_close_timeout": "1s", "upstream_kill_grace": "1s"}),
+    );
+    wait_ready(&proxy, "impatient")
+        .await
+        .cancel()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    rest_restart(&proxy, "impatient").await;
+    let took = started.elapsed();
+    // 1 s to exit after stdin closed, then SIGTERM and SIGKILL 1 s later: the 4 s flush is cut.
+    assert!(took < Duration::from_secs(4), "the stop took {took:?}");
+    assert_eq!(lines(&marker), 0, "the server was not stopped early");
+    let log = std::fs::read_to_string(proxy.server_log("impatient")).unwrap();
+    assert!(
+        log.contains("waiting up to 1s for the server to exit"),
+        "{log}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Item 10 (b): helpers that left the process group with `setsid` die with the server.
 // ---------------------------------------------------------------------------------------------
@@ -310,6 +340,7 @@ async fn a_killed_server_behind_a_wrapper_with_a_helper_is_noticed_at_once() {
     // The wrapper's helper went with it, and a call works again on the reconnected server.
     wait_gone(&[helper], Duration::from_secs(5), "the server's death").await;
     wait_status_ready(&proxy, "wrapped").await;
+    wait_for_tool(&client, "echo back the input string", "wrapped:echo").await;
     let echoed = tokio::time::timeout(Duration::from_secs(20), async {
         call(
             &client,

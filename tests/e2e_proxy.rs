@@ -115,15 +115,19 @@ async fn retrieve_tools_ranks_and_call_variants_are_enforced() {
     .await;
     assert!(text(&missing).contains("message"), "{}", text(&missing));
 
-    // Unknown tools get an explanation, not a crash.
-    let unknown = call(
-        &client,
-        "call_tool_read",
-        json!({"name": "fx:nope", "args": {}}),
-    )
-    .await;
-    assert_eq!(unknown.is_error, Some(true));
-    assert!(text(&unknown).contains("retrieve_tools"));
+    // Unknown tools get the spec's answer (JSON-RPC -32602) with a hint, not a crash.
+    let unknown = client
+        .peer()
+        .call_tool(
+            rmcp::model::CallToolRequestParams::new("call_tool_read")
+                .with_arguments(obj(json!({"name": "fx:nope", "args": {}}))),
+        )
+        .await
+        .expect_err("an unknown tool is a protocol error");
+    let unknown = unknown.to_string();
+    assert!(unknown.contains("-32602"), "{unknown}");
+    assert!(unknown.contains("Unknown tool: fx:nope"), "{unknown}");
+    assert!(unknown.contains("retrieve_tools"), "{unknown}");
 
     // describe_tool returns the full definition.
     let described =

@@ -26,6 +26,10 @@ pub struct Failure {
     pub success: bool,
     /// What went wrong and how to fix it (never contains secret values).
     pub error: String,
+    /// Machine-readable reason where one exists (e.g. `TOOL_APPROVAL_REQUIRED` from
+    /// `POST /tools/call`, the same code the MCP endpoints give).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 /// `200 OK` (or another status) with `data` in the envelope.
@@ -56,6 +60,8 @@ pub struct ApiError {
     pub status: StatusCode,
     /// Message (names the field and the fix; never a secret value).
     pub message: String,
+    /// Machine-readable reason, when there is one.
+    pub code: Option<&'static str>,
 }
 
 impl ApiError {
@@ -64,7 +70,14 @@ impl ApiError {
         Self {
             status,
             message: message.into(),
+            code: None,
         }
+    }
+
+    /// The same error with a machine-readable `code`.
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
+        self
     }
 
     /// `400 Bad Request`.
@@ -99,6 +112,7 @@ impl IntoResponse for ApiError {
             Json(Failure {
                 success: false,
                 error: self.message,
+                code: self.code.map(str::to_string),
             }),
         )
             .into_response()

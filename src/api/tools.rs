@@ -5,6 +5,8 @@ use super::ApiState;
 use crate::catalog::{CatalogTool, ToolClass};
 use crate::events::CallSource;
 use crate::mcp::call::call_upstream;
+use crate::mcp::refusal;
+use crate::mcp::resolve::{resolve, Naming};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -162,8 +164,10 @@ pub async fn search_tools(
     responses(
         (status = 200, description = "The tool's result (isError on failure)", body = Success<CallResult>),
         (status = 400, description = "Malformed request", body = Failure),
-        (status = 403, description = "Quarantined server or unapproved tool", body = Failure),
-        (status = 404, description = "Unknown tool", body = Failure)))]
+        (status = 403, description = "Quarantined server or unapproved tool (`code`: QUARANTINED_SERVER_BLOCKED, TOOL_APPROVAL_REQUIRED)", body = Failure),
+        (status = 404, description = "Unknown tool (`code`: UNKNOWN_TOOL)", body = Failure),
+        (status = 409, description = "Disabled server (`code`: SERVER_DISABLED)", body = Failure),
+        (status = 503, description = "Server waits for an OAuth login or is reconnecting (`code`: LOGIN_REQUIRED, SERVER_UNAVAILABLE; a reconnecting server is waited for up to 10 s first)", body = Failure)))]
 pub async fn call_tool(
     State(state): State<ApiState>,
     Body(request): Body<CallRequest>,
@@ -173,21 +177,15 @@ pub async fn call_tool(
         Some(Value::Object(map)) => map,
         Some(_) => return Err(ApiError::bad_request("`args` must be a JSON object")),
     };
-    let snapshot = state.core.catalog.snapshot();
-    let Some(tool) = snapshot.by_key(&request.name) else {
-        if let Some(explanation) = crate::quarantine::blocked_call(&state.core, &request.name) {
-            crate::quarantine::record_blocked(&state.core, "rest", &request.name, &explanation);
-            let message = explanation["message"]
-                .as_str()
-                .unwrap_or("the tool is blocked until a person approves it")
-                .to_string();
-            return Err(ApiError::new(http::StatusCode::FORBIDDEN, message));
+    let tool = match resolve(&state.core, &request.name, Naming::Key).await {
+        Ok(tool) => tool,
+        Err(refusal) => {
+            refusal::record(&state.core, "rest", &request.name, &refusal);
+            return Err(
+                ApiError::new(refusal.http_status(), refusal.message()).with_code(refusal.code())
+            );
         }
-        return Err(ApiError::not_found(
-            crate::mcp::proxy::unknown_tool_message(&request.name)
-                .replace("use retrieve_tools", "search with GET /api/v1/index/search"),
-        ));
     };
-    let result = call_upstream(&state.core, tool, args, None, CallSource::Rest).await;
+    let result = call_upstream(&state.core, &tool, args, None, CallSource::Rest).await;
     Ok(ok(serde_json::to_value(result).unwrap_or_default()))
 }

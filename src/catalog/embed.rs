@@ -70,8 +70,7 @@ impl StaticEmbedder {
         }
         let vocab = std::str::from_utf8(&bytes[vocab_at..scales_at])
             .map_err(|_| "embedding vocabulary is not UTF-8")?;
-        let ids: HashMap<&'static str, u32> =
-            vocab.split('\n').zip(0u32..).map(|(t, i)| (t, i)).collect();
+        let ids: HashMap<&'static str, u32> = vocab.split('\n').zip(0u32..).collect();
         if ids.len() != entries {
             return Err("embedding vocabulary size does not match its header".into());
         }

@@ -142,6 +142,13 @@ pub fn validate(config: &Config) -> Result<(), Problem> {
             "use a duration like \"2m\", \"90s\" or \"1m30s\"",
         )
     })?;
+    for (field, value) in [
+        ("upstream_close_timeout", &config.upstream_close_timeout),
+        ("upstream_kill_grace", &config.upstream_kill_grace),
+    ] {
+        parse_duration(value)
+            .map_err(|message| problem(field, message, "use a duration like \"10s\" or \"1m\""))?;
+    }
     if config.tools_limit == 0 {
         return Err(problem(
             "tools_limit",

@@ -42,6 +42,12 @@ pub struct Config {
     /// recently used one is closed when a new client would exceed it.
     #[serde(default = "default_mcp_max_sessions")]
     pub mcp_max_sessions: usize,
+    /// How long a stopping stdio server gets to exit after its stdin is closed, e.g. "10s".
+    #[serde(default = "default_upstream_close_timeout")]
+    pub upstream_close_timeout: String,
+    /// Time between SIGTERM and SIGKILL of a stopping stdio server's processes, e.g. "9s".
+    #[serde(default = "default_upstream_kill_grace")]
+    pub upstream_kill_grace: String,
     /// Timeout for one upstream tool call, e.g. "2m", "30s".
     #[serde(default = "default_call_tool_timeout")]
     pub call_tool_timeout: String,
@@ -251,6 +257,12 @@ fn default_listen() -> String {
 }
 fn default_mcp_max_sessions() -> usize {
     crate::mcp::sessions::DEFAULT_MAX_SESSIONS
+}
+fn default_upstream_close_timeout() -> String {
+    "10s".to_string()
+}
+fn default_upstream_kill_grace() -> String {
+    "9s".to_string()
 }
 fn default_tools_limit() -> usize {
     15

@@ -149,17 +149,19 @@ async fn call_inner(
     let Some(upstream) = core.upstreams.get(&tool.server) else {
         return error_result(format!("server `{}` no longer exists", tool.server));
     };
-    let Some(peer) = upstream.peer() else {
-        let status = upstream.status();
-        return error_result(format!(
-            "server `{}` is not connected (state: {}{}); it reconnects automatically, retry shortly",
-            tool.server,
-            status.state.as_str(),
-            status
-                .last_error
-                .map(|e| format!(", last error: {e}"))
-                .unwrap_or_default()
-        ));
+    // Disconnected since the tool was found: wait (bounded) for it to come back.
+    let peer = match upstream.peer() {
+        Some(peer) => peer,
+        None => match crate::mcp::resolve::wait_for_peer(
+            core,
+            &tool.server,
+            crate::mcp::resolve::RECONNECT_WAIT,
+        )
+        .await
+        {
+            Ok(peer) => peer,
+            Err(refusal) => return refusal.to_tool_result(),
+        },
     };
     let err = match send_call(core, tool, &peer, args.clone(), context).await {
         Ok(result) => return result,

@@ -2,6 +2,8 @@
 
 use super::call::call_upstream;
 use super::peers::Surface;
+use super::refusal;
+use super::resolve::{resolve, Naming};
 use crate::core::Core;
 use crate::events::CallSource;
 use rmcp::model::SubscriptionFilter;
@@ -34,23 +36,13 @@ pub async fn call(
     request: CallToolRequestParams,
     context: RequestContext<RoleServer>,
 ) -> Result<CallToolResponse, McpError> {
-    let snapshot = core.catalog.snapshot();
-    let Some(tool) = snapshot.by_exposed_name(&request.name) else {
-        if let Some(explanation) = crate::quarantine::blocked_call(core, &request.name) {
-            crate::quarantine::record_blocked(core, "mcp", &request.name, &explanation);
-            return Ok(super::proxy::json_result(explanation).into());
-        }
-        return Err(McpError::invalid_params(
-            format!(
-                "unknown tool `{}` (its server may have disconnected; list tools again)",
-                request.name
-            ),
-            None,
-        ));
+    let tool = match resolve(core, &request.name, Naming::Exposed).await {
+        Ok(tool) => tool,
+        Err(refusal) => return refusal::answer_call(core, &request.name, &refusal),
     };
     let args = request.arguments.unwrap_or_default();
     Ok(
-        call_upstream(core, tool, args, Some(&context), CallSource::Mcp)
+        call_upstream(core, &tool, args, Some(&context), CallSource::Mcp)
             .await
             .into(),
     )

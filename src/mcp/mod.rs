@@ -9,7 +9,10 @@ pub mod passthrough;
 pub mod peers;
 pub mod proxy;
 pub mod read_cache;
+pub mod refusal;
+pub mod resolve;
 pub mod sessions;
+pub mod wire;
 
 use crate::core::Core;
 use rmcp::model::{Implementation, ServerConfig};
@@ -68,6 +71,7 @@ pub fn router(core: Arc<Core>, shutdown: &CancellationToken) -> axum::Router {
         .route_service("/mcp/all", direct.clone())
         .route_service("/mcp/all/", direct)
         .merge(passthrough::router(core.clone(), shutdown, budget))
+        .layer(axum::middleware::from_fn(wire::http_details))
         .layer(axum::middleware::from_fn_with_state(
             core.clone(),
             crate::api::auth::require_mcp_key,

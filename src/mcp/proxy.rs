@@ -4,6 +4,8 @@ use super::builtin;
 use super::call::{self, error_result};
 use super::direct;
 use super::peers::Surface;
+use super::refusal::{self, Refusal};
+use super::resolve::{resolve, Naming};
 use crate::catalog::{CatalogTool, ToolClass};
 use crate::config::RoutingMode;
 use crate::core::{ChangeError, Core};
@@ -142,7 +144,7 @@ impl ProxyHandler {
             Some(tool) => Ok(json_result(describe(tool, None))),
             None => match crate::quarantine::blocked_call(&self.core, name) {
                 Some(explanation) => Ok(json_result(explanation)),
-                None => Err(unknown_tool_message(name)),
+                None => Err(unknown_tool_message(&self.core, name)),
             },
         }
     }
@@ -152,18 +154,17 @@ impl ProxyHandler {
         variant: ToolClass,
         args: &JsonObject,
         context: &RequestContext<RoleServer>,
-    ) -> Result<CallToolResult, String> {
-        let (name, tool_args) = call_arguments(args)?;
-        let snapshot = self.core.catalog.snapshot();
-        let Some(tool) = snapshot.by_key(name) else {
-            if let Some(explanation) = crate::quarantine::blocked_call(&self.core, name) {
-                crate::quarantine::record_blocked(&self.core, "mcp", name, &explanation);
-                return Ok(json_result(explanation));
-            }
-            return Err(unknown_tool_message(name));
+    ) -> Result<CallToolResponse, McpError> {
+        let (name, tool_args) = match call_arguments(args) {
+            Ok(found) => found,
+            Err(message) => return Ok(error_result(message).into()),
+        };
+        let tool = match resolve(&self.core, name, Naming::Key).await {
+            Ok(tool) => tool,
+            Err(refusal) => return refusal::answer_call(&self.core, name, &refusal),
         };
         if tool.class > variant {
-            return Err(format!(
+            return Ok(error_result(format!(
                 "{} is a {} tool and cannot be called with {}; use {} instead",
                 tool.key,
                 match tool.class {
@@ -173,9 +174,12 @@ impl ProxyHandler {
                 },
                 variant.call_tool_name(),
                 tool.class.call_tool_name()
-            ));
+            ))
+            .into());
         }
-        Ok(call::call_upstream(&self.core, tool, tool_args, Some(context), CallSource::Mcp).await)
+        let result =
+            call::call_upstream(&self.core, &tool, tool_args, Some(context), CallSource::Mcp).await;
+        Ok(result.into())
     }
 
     fn read_cache(&self, args: &JsonObject) -> Result<CallToolResult, String> {
@@ -326,12 +330,17 @@ impl ProxyHandler {
 /// Why `upstream_servers` is refused while `disable_management` is on.
 pub const MANAGEMENT_DISABLED: &str = "server management from MCP is turned off (disable_management: true in mcp_config.json); a person manages servers in the MCPProxy web UI, tray, CLI or REST API";
 
-/// Message for a `server:tool` that is not in the catalog.
-pub fn unknown_tool_message(name: &str) -> String {
-    if !name.contains(':') {
-        return format!("`{name}` is not a valid tool reference; use \"server:tool\" as returned by retrieve_tools");
+/// Message for a `server:tool` that is not in the catalog (the same text as a call gets).
+pub fn unknown_tool_message(core: &Core, name: &str) -> String {
+    let server = name
+        .split_once(':')
+        .map(|(server, _)| server.to_string())
+        .filter(|server| core.upstreams.get(server).is_some());
+    Refusal::UnknownTool {
+        name: name.to_string(),
+        server,
     }
-    format!("no tool `{name}` is available (unknown, or its server is not connected); use retrieve_tools to find tools")
+    .message()
 }
 
 impl ServerHandler for ProxyHandler {
@@ -394,10 +403,16 @@ impl ServerHandler for ProxyHandler {
         let outcome = match request.name.as_ref() {
             "retrieve_tools" => self.retrieve_tools(&args),
             "describe_tool" => self.describe_tool(&args),
-            "call_tool_read" => self.call_variant(ToolClass::Read, &args, &context).await,
-            "call_tool_write" => self.call_variant(ToolClass::Write, &args, &context).await,
+            "call_tool_read" => {
+                return self.call_variant(ToolClass::Read, &args, &context).await
+            }
+            "call_tool_write" => {
+                return self.call_variant(ToolClass::Write, &args, &context).await
+            }
             "call_tool_destructive" => {
-                self.call_variant(ToolClass::Destructive, &args, &context).await
+                return self
+                    .call_variant(ToolClass::Destructive, &args, &context)
+                    .await
             }
             "read_cache" => self.read_cache(&args),
             "upstream_servers" => self.upstream_servers(&args).await,

@@ -225,7 +225,7 @@ fn luhn_card(value: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Skip values that are clearly not secrets: masks, references and placeholders.

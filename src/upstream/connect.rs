@@ -73,7 +73,7 @@ pub async fn connect(
     handler: std::sync::Arc<dyn Fn() -> UpstreamClient + Send + Sync>,
     http: reqwest::Client,
     log: ServerLog,
-    shim: Option<std::path::PathBuf>,
+    shim: Option<stdio::Shim>,
     isolator: crate::docker::Isolator,
     auth: Option<std::sync::Arc<ServerAuth>>,
 ) -> Result<Connection, String> {
@@ -244,7 +244,7 @@ async fn connect_stdio(
     server: &ResolvedServer,
     handler: UpstreamClient,
     log: &ServerLog,
-    shim: Option<std::path::PathBuf>,
+    shim: Option<stdio::Shim>,
 ) -> Result<Connection, String> {
     let cfg = &server.config;
     let spec = StdioSpec {
@@ -271,9 +271,11 @@ async fn connect_stdio(
         Err(err) => {
             // The failed handshake dropped the transport (stdin is closed): a short wait for a
             // server that is exiting anyway, then the usual SIGTERM/SIGKILL of its tree.
-            group
-                .shut_down(Duration::from_secs(2), super::supervisor::KILL_GRACE)
-                .await;
+            let grace = spec
+                .shim
+                .as_ref()
+                .map_or(super::supervisor::KILL_GRACE, |s| s.grace);
+            group.shut_down(Duration::from_secs(2), grace).await;
             // The process is gone: let the stderr copy reach EOF so its last line can be shown.
             if let Some(task) = stderr_task {
                 let _ = tokio::time::timeout(Duration::from_secs(1), task).await;

@@ -50,6 +50,8 @@ pub struct UpstreamContext {
     pub oauth: Arc<oauth::OAuthRegistry>,
     /// Executable that understands [`shim::SHIM_ARG`]; stdio servers run under it when set.
     pub shim: Option<PathBuf>,
+    /// How stdio servers are stopped.
+    pub stop: supervisor::StopTimes,
     /// `quarantine_enabled` from the config: quarantined servers are only held back when on.
     quarantine_enabled: Arc<std::sync::atomic::AtomicBool>,
     /// Docker isolation (global settings, instance labels, sweep).
@@ -61,6 +63,14 @@ impl UpstreamContext {
     pub fn set_quarantine_enabled(&self, enabled: bool) {
         self.quarantine_enabled
             .store(enabled, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The shim to run stdio servers under (with the configured grace), if any.
+    pub fn shim_spec(&self) -> Option<stdio::Shim> {
+        self.shim.clone().map(|program| stdio::Shim {
+            program,
+            grace: self.stop.kill_grace,
+        })
     }
 
     /// Whether quarantined servers are held back.
@@ -92,6 +102,7 @@ impl UpstreamContext {
             backoff: Backoff::default(),
             oauth,
             shim: None,
+            stop: supervisor::StopTimes::default(),
             quarantine_enabled: Arc::new(std::sync::atomic::AtomicBool::new(true)),
         }
     }
@@ -257,7 +268,7 @@ impl UpstreamManager {
             handler,
             self.ctx.http.clone(),
             log.clone(),
-            self.ctx.shim.clone(),
+            self.ctx.shim_spec(),
             isolation.clone(),
             self.ctx.oauth.for_server(config),
         )
@@ -269,7 +280,7 @@ impl UpstreamManager {
         .await
         .map_err(|_| "tools/list timed out after 30s".to_string())
         .and_then(|r| r.map_err(|e| format!("tools/list failed: {e}")));
-        supervisor::close_connection(conn, &isolation).await;
+        supervisor::close_connection(conn, &isolation, self.ctx.stop).await;
         log.event("review: disconnected");
         tools
     }

@@ -17,7 +17,16 @@ pub struct StdioSpec {
     /// Working directory.
     pub working_dir: Option<std::path::PathBuf>,
     /// Program to run as [`super::shim`] between us and the server (Linux), if any.
-    pub shim: Option<std::path::PathBuf>,
+    pub shim: Option<Shim>,
+}
+
+/// The [`super::shim`] program and its SIGTERM→SIGKILL grace period.
+#[derive(Debug, Clone)]
+pub struct Shim {
+    /// Executable that understands [`super::shim::SHIM_ARG`].
+    pub program: std::path::PathBuf,
+    /// Time between SIGTERM and SIGKILL of the server's tree.
+    pub grace: Duration,
 }
 
 /// Find `command` like the shell would (absolute/relative path, or a search of `PATH`).
@@ -80,11 +89,11 @@ pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> 
     let shimmed = spec.shim.is_some() && cfg!(target_os = "linux");
     let mut command = match &spec.shim {
         Some(shim) if cfg!(target_os = "linux") => {
-            let mut command = tokio::process::Command::new(shim);
+            let mut command = tokio::process::Command::new(&shim.program);
             command
                 .arg(super::shim::SHIM_ARG)
                 .arg(super::shim::GRACE_ARG)
-                .arg(super::supervisor::KILL_GRACE.as_millis().to_string())
+                .arg(shim.grace.as_millis().to_string())
                 .arg("--")
                 .arg(&program)
                 .env(super::shim::PARENT_ENV, std::process::id().to_string());

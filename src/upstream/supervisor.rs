@@ -48,6 +48,36 @@ pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time between SIGTERM and SIGKILL for a process group.
 pub const KILL_GRACE: Duration = Duration::from_secs(9);
 
+/// How a stdio server is stopped: `close` to exit after its stdin closed, then SIGTERM, and
+/// SIGKILL `kill_grace` later (`upstream_close_timeout`, `upstream_kill_grace`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StopTimes {
+    /// Wait for the server to exit after its stdin closed.
+    pub close: Duration,
+    /// Between SIGTERM and SIGKILL.
+    pub kill_grace: Duration,
+}
+
+impl Default for StopTimes {
+    fn default() -> Self {
+        Self {
+            close: CLOSE_TIMEOUT,
+            kill_grace: KILL_GRACE,
+        }
+    }
+}
+
+impl StopTimes {
+    /// From the config (defaults where a value does not parse; `validate` reports those).
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        let parse = |value: &str, default| crate::config::parse_duration(value).unwrap_or(default);
+        Self {
+            close: parse(&config.upstream_close_timeout, CLOSE_TIMEOUT),
+            kill_grace: parse(&config.upstream_kill_grace, KILL_GRACE),
+        }
+    }
+}
+
 enum ReadyOutcome {
     Stopped,
     Dropped(String),
@@ -125,7 +155,7 @@ pub async fn run(upstream: Arc<Upstream>, server: ResolvedServer) {
                 make_handler.clone(),
                 upstream.ctx.http.clone(),
                 upstream.log.clone(),
-                upstream.ctx.shim.clone(),
+                upstream.ctx.shim_spec(),
                 upstream.isolation.clone(),
                 auth.clone(),
                 )
@@ -345,11 +375,12 @@ async fn ready_loop(
     };
     upstream.set_peer(None);
     if let Some(group) = group {
+        let times = upstream.ctx.stop;
         upstream.log.event(&format!(
-            "connection closed; waiting up to {}s for the server to exit",
-            CLOSE_TIMEOUT.as_secs()
+            "connection closed; waiting up to {:?} for the server to exit",
+            times.close
         ));
-        group.shut_down(CLOSE_TIMEOUT, KILL_GRACE).await;
+        group.shut_down(times.close, times.kill_grace).await;
         upstream.log.event("server process ended");
     }
     if let Some(container) = container {
@@ -363,12 +394,16 @@ fn ping_request() -> rmcp::model::ClientRequest {
 }
 
 async fn close(upstream: &Arc<Upstream>, conn: Connection) {
-    close_connection(conn, &upstream.isolation).await;
+    close_connection(conn, &upstream.isolation, upstream.ctx.stop).await;
     upstream.set_peer(None);
 }
 
 /// Close `conn` gracefully, then end its process group or container.
-pub(crate) async fn close_connection(conn: Connection, isolation: &crate::docker::Isolator) {
+pub(crate) async fn close_connection(
+    conn: Connection,
+    isolation: &crate::docker::Isolator,
+    times: StopTimes,
+) {
     let Connection {
         service,
         group,
@@ -381,7 +416,7 @@ pub(crate) async fn close_connection(conn: Connection, isolation: &crate::docker
     }
     let _ = service.close_with_timeout(CLOSE_TIMEOUT).await;
     if let Some(group) = group {
-        group.shut_down(CLOSE_TIMEOUT, KILL_GRACE).await;
+        group.shut_down(times.close, times.kill_grace).await;
     }
     if let Some(container) = container {
         isolation.discard(&container, KILL_GRACE).await;

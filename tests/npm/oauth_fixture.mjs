@@ -9,12 +9,17 @@
 // The same server is also offered over the legacy HTTP+SSE transport (`GET /sse`,
 // `POST /messages`), protected by the same tokens (its own protected-resource metadata).
 //
+// AUTH_METHODS=client_secret_post (comma-separated) makes the authorization server list only
+// those token endpoint auth methods in its metadata and refuse registrations asking for any
+// other (as confidential-client-only servers do).
+//
 // Usage: PORT=0 TOKEN_TTL=4 node oauth_fixture.mjs   → prints "READY http://127.0.0.1:<port>"
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { mcpAuthRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import {
+  InvalidClientMetadataError,
   InvalidGrantError,
   InvalidRequestError,
   InvalidTokenError,
@@ -25,9 +30,11 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 
 const ttl = Number(process.env.TOKEN_TTL ?? 3600);
+const authMethods = process.env.AUTH_METHODS ? process.env.AUTH_METHODS.split(',') : null;
 let failRevocation = false;
 const stats = {
   registrations: 0,
+  refused_registrations: 0,
   authorizations: 0,
   code_exchanges: 0,
   refreshes: 0,
@@ -52,6 +59,13 @@ class FixtureProvider {
     return {
       getClient: async (id) => this.clients.get(id),
       registerClient: async (client) => {
+        const method = client.token_endpoint_auth_method ?? 'client_secret_basic';
+        if (authMethods && !authMethods.includes(method)) {
+          stats.refused_registrations += 1;
+          throw new InvalidClientMetadataError(
+            `token_endpoint_auth_method ${method} is not supported; use one of ${authMethods.join(', ')}`,
+          );
+        }
         stats.registrations += 1;
         this.clients.set(client.client_id, client);
         return client;
@@ -166,6 +180,13 @@ const listener = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   const issuer = new URL(`${base}/`);
   const provider = new FixtureProvider(issuer.href);
   const mcpUrl = new URL(`${base}/mcp`);
+  if (authMethods) {
+    app.use('/.well-known/oauth-authorization-server', (_req, res, next) => {
+      const json = res.json.bind(res);
+      res.json = (body) => json({ ...body, token_endpoint_auth_methods_supported: authMethods });
+      next();
+    });
+  }
   app.use(
     mcpAuthRouter({
       provider,

@@ -7,6 +7,7 @@
 
 use super::{forward, gate};
 use crate::core::Core;
+use crate::mcp::resolve::RECONNECT_WAIT;
 use crate::upstream::relay::SessionGuard;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, ClientRequest,
@@ -82,7 +83,7 @@ impl PassthroughHandler {
         request: ClientRequest,
         context: &RequestContext<RoleServer>,
     ) -> Result<ServerResult, McpError> {
-        let upstream = gate::connected(&self.core, &self.server)?;
+        let upstream = gate::wait_connected(&self.core, &self.server, RECONNECT_WAIT).await?;
         forward::forward(&self.core, &self.server, &upstream, request, context).await
     }
 
@@ -159,9 +160,11 @@ impl ServerHandler for PassthroughHandler {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
+        let upstream = gate::wait_connected(&self.core, &self.server, RECONNECT_WAIT).await?;
         gate::check_tool_call(&self.core, &self.server, &request.name)?;
         let call = ClientRequest::CallToolRequest(CallToolRequest::new(request));
-        let result: CallToolResult = self.ask(call, &context).await?;
+        let result = forward::forward(&self.core, &self.server, &upstream, call, &context).await?;
+        let result: CallToolResult = forward::expect(&self.server, "tools/call", result)?;
         Ok(result.into())
     }
 

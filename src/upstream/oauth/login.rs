@@ -66,7 +66,7 @@ struct Prepared {
 async fn prepare(auth: &ServerAuth) -> Result<Prepared, OAuthError> {
     let name = auth.name.clone();
     let Discovered {
-        mut manager,
+        manager,
         issuer,
         metadata,
         legacy,
@@ -178,16 +178,15 @@ async fn prepare(auth: &ServerAuth) -> Result<Prepared, OAuthError> {
                  {redirect_uri}) and set mcpServers[].oauth.client_id (and client_secret)"
             )));
         }
-        let refs: Vec<&str> = scopes.iter().map(String::as_str).collect();
-        let registered = manager
-            .register_client(CLIENT_NAME, &redirect_uri, &refs)
-            .await
-            .map_err(|e| flow(&name, "dynamic client registration", e))?;
-        let fresh = ClientRecord {
-            client_id: registered.client_id.clone(),
-            client_secret: registered.client_secret.clone(),
-            redirect_uri: redirect_uri.clone(),
-        };
+        let fresh = super::register::register(
+            auth.http(),
+            &name,
+            &metadata,
+            CLIENT_NAME,
+            &redirect_uri,
+            &scopes,
+        )
+        .await?;
         // Saved now so that a retried login reuses the registration.
         save_record(auth, &issuer, &fresh).await?;
         request = request.with_preregistered_client(fresh.client_id.clone());

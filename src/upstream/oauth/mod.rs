@@ -12,6 +12,7 @@ pub mod challenge;
 pub mod legacy;
 pub mod login;
 pub mod ops;
+pub mod register;
 pub mod registry;
 pub mod revoke;
 pub mod server_auth;

@@ -151,6 +151,11 @@ impl ServerAuth {
         })
     }
 
+    /// The HTTP client for authorization-server requests.
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// Server name.
     pub fn name(&self) -> &str {
         &self.name
