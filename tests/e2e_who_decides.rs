@@ -310,9 +310,20 @@ async fn a_server_appended_to_the_file_while_running_is_quarantined_before_it_ru
             .any(|r| r["source"] == "file" && r["status"] == "quarantined"),
         "{records:?}"
     );
-    // A person approves it: now it runs.
-    approve(&api, "hand").await;
+    // A person approves it by editing the file: now it runs, and the decision is recorded.
+    let mut config = on_disk(&proxy);
+    config["mcpServers"][0]["quarantined"] = json!(false);
+    std::fs::write(&tmp, serde_json::to_string_pretty(&config).unwrap()).unwrap();
+    std::fs::rename(&tmp, &proxy.config_path).unwrap();
     wait_file(&marker).await;
+    wait_for("the file approval to be recorded", READY, || async {
+        activity(&api, "type=quarantine&server=hand")
+            .await
+            .iter()
+            .any(|r| r["source"] == "file" && r["status"] == "approved")
+            .then_some(())
+    })
+    .await;
     // A server the person marks trusted in the file runs at once.
     let trusted_marker = marks.path().join("trusted");
     let mut config = on_disk(&proxy);
@@ -794,4 +805,23 @@ async fn secret_changes_are_audited_by_name_with_their_surface_and_never_their_v
     for leaked in [value, literal] {
         assert!(!everything.contains(leaked), "{leaked} in the activity log");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quarantine_enabled_edited_in_the_running_file_takes_effect() {
+    let mut held = everything("held");
+    held["quarantined"] = json!(true);
+    let proxy = Proxy::start_untrusted(json!([held]), json!({}));
+    let api = Api::new(&proxy.base);
+    let events = Events::subscribe(&proxy.base).await;
+    events.wait("status", |_| true).await;
+    assert_eq!(api.server("held").await["status"], "quarantined");
+    // A person turns quarantine off in the file: the held server is used at once.
+    let mut config = on_disk(&proxy);
+    config["quarantine_enabled"] = json!(false);
+    let tmp = proxy.dir.path().join("edit.tmp");
+    std::fs::write(&tmp, serde_json::to_string_pretty(&config).unwrap()).unwrap();
+    std::fs::rename(&tmp, &proxy.config_path).unwrap();
+    events.wait("config.reloaded", |_| true).await;
+    api.wait_ready("held").await;
 }

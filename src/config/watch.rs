@@ -97,14 +97,27 @@ pub async fn reload(core: &Core) {
                 let _ = store.mark_server_seen(&server.name);
             }
             for (action, before, after, changed) in &changes {
+                let file = crate::manage::Actor::File;
                 crate::manage::audit::server_change(
                     core,
-                    crate::manage::Actor::File,
+                    file,
                     action,
                     before.as_ref(),
                     after.as_ref(),
                     changed,
                 );
+                let held = |s: &Option<ServerConfig>| {
+                    s.as_ref().is_some_and(|s| s.quarantined == Some(true))
+                };
+                if *action == "patch" && held(before) != held(after) {
+                    // A person approved or quarantined the server by editing the file.
+                    let name = after.as_ref().map_or("", |s| s.name.as_str());
+                    if !held(after) {
+                        let _ = store.clear_approvals(name);
+                    }
+                    let why = Some("edited in the config file".to_string());
+                    crate::manage::audit::quarantine_decision(core, file, name, held(after), why);
+                }
             }
         }
         Ok(false) => {}

@@ -5,27 +5,33 @@
 use super::actor::Actor;
 use crate::config::ServerConfig;
 use crate::core::Core;
+use crate::secrets::scrub::Scrubber;
 use crate::store::activity::ActivityRecord;
+use crate::store::recording::{redact_value, scrub_record};
 use serde_json::{json, Map, Value};
+use std::collections::BTreeSet;
 
 /// `server` as JSON with secrets masked: values under sensitive keys (headers, env, OAuth
 /// secret) and every literal secret value of `known` wherever it appears (e.g. in `args`).
 pub fn masked_server(server: &ServerConfig, known: &[String]) -> Value {
+    let scrubber = Scrubber::new(known.to_vec());
     match serde_json::to_value(server) {
-        Ok(Value::Object(map)) => {
-            let scrubber = crate::secrets::scrub::Scrubber::new(known.iter().cloned());
-            let mut detected = std::collections::BTreeSet::new();
-            crate::store::recording::redact_arguments(&map, &scrubber, &mut detected)
-        }
-        _ => Value::Null,
+        Ok(value) => redact_value(&value, &scrubber, &mut BTreeSet::new()),
+        Err(_) => Value::Null,
     }
 }
 
+/// The literal secrets of the servers before and after a change (a removed server's secrets
+/// are no longer in the running config, so the core-wide scrub would miss them).
 fn known_secrets(servers: &[Option<&ServerConfig>]) -> Vec<String> {
     servers
         .iter()
         .flatten()
-        .flat_map(|s| crate::secrets::secret_values(s))
+        .flat_map(|s| {
+            let mut values = crate::secrets::secret_values(s);
+            values.extend(crate::secrets::known::arg_secret_values(s));
+            values
+        })
         .collect()
 }
 
@@ -122,7 +128,7 @@ pub fn quarantine_decision(
 /// Written before the caller answers, so a record exists once the change is confirmed.
 /// Every secret the core knows and every detected credential is masked in it first.
 fn record(core: &Core, mut record: ActivityRecord) {
-    crate::store::recording::scrub_record(&mut record, &crate::secrets::known::scrubber(core));
+    scrub_record(&mut record, &crate::secrets::known::scrubber(core));
     if let Err(err) = core.store.record_activity(&record) {
         tracing::warn!(%err, "could not record activity");
     }
