@@ -21,6 +21,7 @@ fn docs(n: usize) -> Vec<ToolDoc> {
                     .unwrap_or_default(),
                 name,
                 param_text: String::new(),
+                ..Default::default()
             }
         })
         .collect()

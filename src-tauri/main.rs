@@ -50,6 +50,17 @@ fn main() {
             std::process::exit(2);
         }
     };
+    // One core per data directory: the lock lives as long as this process.
+    let _instance = match mcpproxy::instance_lock::InstanceLock::acquire(
+        &setup.data_dir,
+        args.listen.as_deref().unwrap_or(&setup.config.listen),
+    ) {
+        Ok(lock) => lock,
+        Err(err) => {
+            eprintln!("error: {err}");
+            std::process::exit(2);
+        }
+    };
     mcpproxy::cli::serve::init_tracing(
         args.log_level
             .as_deref()

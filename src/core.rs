@@ -33,6 +33,9 @@ pub enum ChangeError {
     /// The request itself is malformed.
     #[error("{0}")]
     BadRequest(String),
+    /// A setting or the caller's surface does not allow the change (e.g. `read_only_mode`).
+    #[error("{0}")]
+    Forbidden(String),
     /// An upstream could not be reached for the operation.
     #[error("{0}")]
     Upstream(String),
@@ -45,6 +48,9 @@ pub enum ChangeError {
         message: String,
     },
 }
+
+/// Why a change is refused while `read_only_mode` is on.
+pub const READ_ONLY_MESSAGE: &str = "read_only_mode is on in mcp_config.json: configuration changes through MCP, the REST API, the CLI, the web UI and the tray are refused; edit mcp_config.json to change the configuration (or set \"read_only_mode\": false there)";
 
 /// Everything a surface (MCP, REST, CLI, tray) needs.
 pub struct Core {
@@ -126,6 +132,7 @@ impl Core {
         let logs_dir = data_dir.join("logs");
         let _ = config::ensure_private_dir(&logs_dir);
         let store = open_store(&data_dir);
+        config::unsupported::warn_unimplemented(&config);
         let config = crate::quarantine::quarantine_unseen_servers(config, &store, &config_path);
         let mut ctx = UpstreamContext::new(events.clone(), logs_dir);
         ctx.shim = options.shim_program;
@@ -177,6 +184,9 @@ impl Core {
     ) -> Result<T, ChangeError> {
         let _guard = self.write_lock.lock().await;
         let previous = self.config();
+        if previous.read_only_mode {
+            return Err(ChangeError::Forbidden(READ_ONLY_MESSAGE.into()));
+        }
         let mut next = previous.clone();
         let output = change(&mut next)?;
         config::load::validate(&next).map_err(|(field, message, fix)| ChangeError::Invalid {
@@ -215,6 +225,10 @@ impl Core {
             return Ok(false);
         }
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = next.clone();
+        self.upstreams
+            .context()
+            .set_quarantine_enabled(next.quarantine_enabled);
+        self.catalog.set_approvals_enabled(next.quarantine_enabled);
         self.apply_servers(&previous, &next).await;
         self.events
             .publish(crate::events::CoreEvent::ConfigReloaded);

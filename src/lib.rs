@@ -7,6 +7,7 @@ pub mod config;
 pub mod core;
 pub mod docker;
 pub mod events;
+pub mod instance_lock;
 pub mod manage;
 pub mod mcp;
 pub mod quarantine;

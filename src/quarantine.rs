@@ -15,34 +15,53 @@ pub const QUARANTINED_SERVER_BLOCKED: &str = "QUARANTINED_SERVER_BLOCKED";
 /// Status string of a call refused because the tool awaits approval.
 pub const TOOL_APPROVAL_REQUIRED: &str = "TOOL_APPROVAL_REQUIRED";
 
-/// At start-up: quarantine servers that appear in the config without a `quarantined` key and
-/// were never seen before (hand-edited additions), then remember every server as seen.
-pub fn quarantine_unseen_servers(mut config: Config, store: &Store, path: &Path) -> Config {
+/// The start-up rule, shared with hot reload: quarantine (in `config`) every server that has
+/// no `quarantined` key and whose name `known` does not recognise (a hand-edited addition).
+/// Returns the names quarantined. Does nothing when `quarantine_enabled` is off.
+pub fn quarantine_unknown(config: &mut Config, known: impl Fn(&str) -> bool) -> Vec<String> {
     let mut changed = Vec::new();
     if config.quarantine_enabled {
         for server in config.mcp_servers.iter_mut() {
-            if server.quarantined.is_none() && !store.server_seen(&server.name).unwrap_or(false) {
+            if server.quarantined.is_none() && !known(&server.name) {
                 server.quarantined = Some(true);
                 changed.push(server.name.clone());
             }
         }
     }
-    if !changed.is_empty() {
-        tracing::warn!(servers = ?changed, "new servers found in the config were quarantined; approve them with `mcpproxy upstream approve NAME`");
-        if let Err(err) = config::save_atomic(path, &config) {
-            tracing::error!(%err, "cannot record the quarantine in the config file");
-        }
-        for name in &changed {
-            let _ = store.record_activity(&ActivityRecord {
-                kind: "quarantine".into(),
-                source: Some("core".into()),
-                server: Some(name.clone()),
-                status: Some("quarantined".into()),
-                detail: Some("new server found in the config file".into()),
-                ..Default::default()
-            });
-        }
+    changed
+}
+
+/// The activity record of a server quarantined because it appeared in the file.
+fn file_quarantine_record(name: &str) -> ActivityRecord {
+    ActivityRecord {
+        kind: "quarantine".into(),
+        source: Some("file".into()),
+        server: Some(name.to_string()),
+        status: Some("quarantined".into()),
+        detail: Some("new server found in the config file; waits for a person's approval".into()),
+        ..Default::default()
     }
+}
+
+/// Record the quarantine of `names` in `path` and the activity log, loudly.
+pub fn record_file_quarantine(names: &[String], config: &Config, store: &Store, path: &Path) {
+    if names.is_empty() {
+        return;
+    }
+    tracing::warn!(servers = ?names, "new servers found in the config were quarantined; approve them with `mcpproxy upstream approve NAME`");
+    if let Err(err) = config::save_atomic(path, config) {
+        tracing::error!(%err, "cannot record the quarantine in the config file");
+    }
+    for name in names {
+        let _ = store.record_activity(&file_quarantine_record(name));
+    }
+}
+
+/// At start-up: quarantine servers that appear in the config without a `quarantined` key and
+/// were never seen before (hand-edited additions), then remember every server as seen.
+pub fn quarantine_unseen_servers(mut config: Config, store: &Store, path: &Path) -> Config {
+    let changed = quarantine_unknown(&mut config, |name| store.server_seen(name).unwrap_or(false));
+    record_file_quarantine(&changed, &config, store, path);
     for server in &config.mcp_servers {
         let _ = store.mark_server_seen(&server.name);
     }
@@ -55,7 +74,7 @@ pub async fn set_quarantined(
     core: &Core,
     name: &str,
     quarantined: bool,
-    source: &str,
+    actor: crate::manage::Actor,
 ) -> Result<(), ChangeError> {
     core.mutate_config(|cfg| {
         let server = cfg
@@ -70,23 +89,7 @@ pub async fn set_quarantined(
     if !quarantined {
         core.store.clear_approvals(name).map_err(store_error)?;
     }
-    record(
-        core,
-        ActivityRecord {
-            kind: "quarantine".into(),
-            source: Some(source.into()),
-            server: Some(name.into()),
-            status: Some(
-                if quarantined {
-                    "quarantined"
-                } else {
-                    "approved"
-                }
-                .into(),
-            ),
-            ..Default::default()
-        },
-    );
+    crate::manage::audit::quarantine_decision(core, actor, name, quarantined, None);
     core.events.publish(CoreEvent::ApprovalsChanged {
         server: name.to_string(),
     });
@@ -100,8 +103,10 @@ fn store_error(err: crate::store::StoreError) -> ChangeError {
     }
 }
 
-/// Append an activity record without blocking the async caller.
-pub fn record(core: &Core, record: ActivityRecord) {
+/// Append an activity record without blocking the async caller. Every secret the core
+/// knows and every detected credential is masked in it first.
+pub fn record(core: &Core, mut record: ActivityRecord) {
+    crate::store::recording::scrub_record(&mut record, &crate::secrets::known::scrubber(core));
     let store = core.store.clone();
     tokio::task::spawn_blocking(move || {
         if let Err(err) = store.record_activity(&record) {

@@ -673,7 +673,10 @@ async fn external_config_edits_are_applied_and_invalid_ones_reported() {
 
     // A valid edit (as an editor saves: write + rename) is applied without a restart.
     let mut config = read();
-    config["mcpServers"] = json!([http_server("ext", &fixture.url, json!({"X-Edit": "1"}))]);
+    // A person trusts the server they add by hand (without this it would be quarantined).
+    let mut ext = http_server("ext", &fixture.url, json!({"X-Edit": "1"}));
+    ext["quarantined"] = json!(false);
+    config["mcpServers"] = json!([ext]);
     write_atomically(&config);
     events
         .wait("config.reloaded", |d| d["path"].is_string())

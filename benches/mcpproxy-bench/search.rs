@@ -68,6 +68,7 @@ fn docs(n: usize) -> (Vec<ToolDoc>, Servers) {
                 .map(|p| p.keys().cloned().collect())
                 .unwrap_or_default(),
             param_text: String::new(),
+            ..Default::default()
         });
         match servers.last_mut() {
             Some((s, list)) if *s == server => list.push(tool),

@@ -1,7 +1,10 @@
 //! Tool-retrieval quality on `bench/data`: real MCP servers' tool lists and hand-written
 //! queries, ranked by the same catalog search that backs `retrieve_tools`.
 
-use mcpproxy::catalog::CatalogSnapshot;
+#![allow(dead_code)] // each includer uses a different part
+
+use mcpproxy::catalog::search::{SearchTuning, ToolIndex};
+use mcpproxy::catalog::{search_doc, CatalogSnapshot};
 use rmcp::model::Tool;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -28,6 +31,7 @@ pub struct Query {
     /// What a model would ask for.
     pub query: String,
     /// `server:tool` keys that count as a hit (equivalent tools of different servers).
+    #[serde(alias = "expected")]
     pub relevant: Vec<String>,
 }
 
@@ -43,12 +47,29 @@ pub struct Dataset {
 
 /// Load `tools.json` and `queries.json` from `dir`.
 pub fn load(dir: &Path) -> anyhow::Result<Dataset> {
-    let read = |name: &str| {
-        std::fs::read_to_string(dir.join(name))
-            .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join(name).display()))
+    load_files(&dir.join("tools.json"), &dir.join("queries.json"))
+}
+
+/// Directory of the agent-phrased set (tools + tuning and held-out queries).
+pub fn agent_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/data/agent")
+}
+
+/// Load a tool list (JSON array) and queries (JSON array, or one JSON object per line).
+pub fn load_files(tools_path: &Path, queries_path: &Path) -> anyhow::Result<Dataset> {
+    let read = |path: &Path| {
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     };
-    let tools: Vec<DataTool> = serde_json::from_str(&read("tools.json")?)?;
-    let queries: Vec<Query> = serde_json::from_str(&read("queries.json")?)?;
+    let tools: Vec<DataTool> = serde_json::from_str(&read(tools_path)?)?;
+    let text = read(queries_path)?;
+    let queries: Vec<Query> = if text.trim_start().starts_with('[') {
+        serde_json::from_str(&text)?
+    } else {
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(serde_json::from_str)
+            .collect::<Result<_, _>>()?
+    };
     let tool_count = tools.len();
     let mut servers: Vec<(String, Vec<Tool>)> = Vec::new();
     for t in tools {
@@ -94,22 +115,42 @@ pub struct RecallReport {
     pub outcomes: Vec<QueryOutcome>,
 }
 
-/// Rank every query against a catalog of the dataset's tools.
+/// Rank every query against a catalog of the dataset's tools (the shipped ranking).
 pub fn evaluate(data: &Dataset) -> RecallReport {
     let snapshot = CatalogSnapshot::build(&data.servers);
+    score(data, |q| {
+        snapshot
+            .search(q, 10)
+            .into_iter()
+            .map(|(hit, _)| hit.key)
+            .collect()
+    })
+}
+
+/// Rank every query with an index ranking by `tuning` (for comparing alternatives).
+pub fn evaluate_tuned(data: &Dataset, tuning: &SearchTuning) -> RecallReport {
+    let snapshot = CatalogSnapshot::build(&data.servers);
+    let docs: Vec<_> = snapshot.tools().iter().map(search_doc).collect();
+    let index = ToolIndex::build_with(&docs, tuning.clone()).expect("index");
+    score(data, |q| {
+        index.search(q, 10).into_iter().map(|h| h.key).collect()
+    })
+}
+
+fn score(data: &Dataset, search: impl Fn(&str) -> Vec<String>) -> RecallReport {
     let outcomes: Vec<QueryOutcome> = data
         .queries
         .iter()
         .map(|q| {
-            let hits = snapshot.search(&q.query, 10);
+            let hits = search(&q.query);
             let rank = hits
                 .iter()
-                .position(|(hit, _)| q.relevant.contains(&hit.key))
+                .position(|key| q.relevant.contains(key))
                 .map(|i| i + 1);
             QueryOutcome {
                 query: q.query.clone(),
                 rank,
-                top: hits.first().map(|(hit, _)| hit.key.clone()),
+                top: hits.first().cloned(),
             }
         })
         .collect();

@@ -48,14 +48,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Middleware: 401 unless the request presents the API key.
-pub async fn require_api_key(
-    State(state): State<ApiState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let expected = effective_api_key(state.core.config().api_key.as_deref());
-    let presented = presented_key(&request);
+/// `Ok` when `request` presents the key in force for `core`, else why not (for a 401).
+pub fn check_key(core: &crate::core::Core, request: &Request) -> Result<(), &'static str> {
+    let expected = effective_api_key(core.config().api_key.as_deref());
+    let presented = presented_key(request);
     let accepted = match (&expected, &presented) {
         (Some(expected), Some(presented)) => {
             constant_time_eq(expected.as_bytes(), presented.as_bytes())
@@ -63,14 +59,44 @@ pub async fn require_api_key(
         _ => false,
     };
     if accepted {
+        Ok(())
+    } else if presented.is_some() {
+        Err("invalid API key; use `api_key` from mcp_config.json (or MCPPROXY_API_KEY)")
+    } else {
+        Err("missing API key; send it as `X-API-Key: <key>`, `Authorization: Bearer <key>` or `?apikey=<key>` (the key is `api_key` in mcp_config.json)")
+    }
+}
+
+/// Middleware: 401 unless the request presents the API key.
+pub async fn require_api_key(
+    State(state): State<ApiState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match check_key(&state.core, &request) {
+        Ok(()) => next.run(request).await,
+        Err(message) => ApiError::new(StatusCode::UNAUTHORIZED, message).into_response(),
+    }
+}
+
+/// Middleware of `/mcp*`: with `require_mcp_auth` on, 401 (JSON) unless the request presents
+/// the API key; otherwise MCP clients need no key.
+pub async fn require_mcp_key(
+    State(core): State<std::sync::Arc<crate::core::Core>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !core.config().require_mcp_auth {
         return next.run(request).await;
     }
-    let message = if presented.is_some() {
-        "invalid API key; use `api_key` from mcp_config.json (or MCPPROXY_API_KEY)"
-    } else {
-        "missing API key; send it as `X-API-Key: <key>`, `Authorization: Bearer <key>` or `?apikey=<key>` (the key is `api_key` in mcp_config.json)"
-    };
-    ApiError::new(StatusCode::UNAUTHORIZED, message).into_response()
+    match check_key(&core, &request) {
+        Ok(()) => next.run(request).await,
+        Err(message) => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            format!("require_mcp_auth is on: {message}"),
+        )
+        .into_response(),
+    }
 }
 
 #[cfg(test)]

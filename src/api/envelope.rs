@@ -97,6 +97,7 @@ impl From<ChangeError> for ApiError {
             ChangeError::Invalid { .. } | ChangeError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ChangeError::NotFound(_) => StatusCode::NOT_FOUND,
             ChangeError::Conflict(_) => StatusCode::CONFLICT,
+            ChangeError::Forbidden(_) => StatusCode::FORBIDDEN,
             ChangeError::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             ChangeError::Upstream(_) => StatusCode::BAD_GATEWAY,
         };

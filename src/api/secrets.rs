@@ -3,9 +3,10 @@
 
 use super::envelope::{ok, ApiResult, Body, Failure, Path, Success};
 use super::ApiState;
-use crate::manage::{self, ServerView};
+use crate::manage::{self, audit, Actor, ServerView};
 use crate::secrets::ops::{self, SecretInfo};
 use axum::extract::State;
+use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
 /// Every known secret.
@@ -54,9 +55,19 @@ pub async fn list_secrets(State(state): State<ApiState>) -> ApiResult<SecretList
         (status = 500, description = "OS keyring unavailable", body = Failure)))]
 pub async fn set_secret(
     State(state): State<ApiState>,
+    headers: HeaderMap,
     Body(input): Body<SecretInput>,
 ) -> ApiResult<SecretInfo> {
-    Ok(ok(ops::set(&state.core, &input.name, &input.value).await?))
+    let info = ops::set(&state.core, &input.name, &input.value).await?;
+    let detail = format!("stored keyring secret `{}`", input.name);
+    audit::secret_change(
+        &state.core,
+        Actor::from_headers(&headers),
+        "secret_set",
+        None,
+        detail,
+    );
+    Ok(ok(info))
 }
 
 /// Delete a secret from the OS keyring; servers that reference it reconnect.
@@ -67,9 +78,19 @@ pub async fn set_secret(
         (status = 404, description = "No such secret", body = Failure)))]
 pub async fn delete_secret(
     State(state): State<ApiState>,
+    headers: HeaderMap,
     Path(name): Path<String>,
 ) -> ApiResult<SecretInfo> {
-    Ok(ok(ops::delete(&state.core, &name).await?))
+    let info = ops::delete(&state.core, &name).await?;
+    let detail = format!("deleted keyring secret `{name}`");
+    audit::secret_change(
+        &state.core,
+        Actor::from_headers(&headers),
+        "secret_delete",
+        None,
+        detail,
+    );
+    Ok(ok(info))
 }
 
 /// Move a header/env value into the OS keyring and reference it as `${keyring:secret_name}`.
@@ -84,6 +105,7 @@ pub async fn delete_secret(
         (status = 500, description = "Keyring or config write failed (nothing changed)", body = Failure)))]
 pub async fn config_to_secret(
     State(state): State<ApiState>,
+    headers: HeaderMap,
     Path(name): Path<String>,
     Body(input): Body<ConfigToSecret>,
 ) -> ApiResult<ServerView> {
@@ -95,6 +117,12 @@ pub async fn config_to_secret(
         &input.secret_name,
     )
     .await?;
+    let detail = format!(
+        "moved {} `{}` into keyring secret `{}`",
+        input.scope, input.key, input.secret_name
+    );
+    let actor = Actor::from_headers(&headers);
+    audit::secret_change(&state.core, actor, "convert_to_secret", Some(&name), detail);
     let config = state.core.config();
     let server = config
         .mcp_servers

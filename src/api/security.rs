@@ -2,7 +2,7 @@
 
 use super::envelope::{ok, ApiError, ApiResult, Body, Failure, Path, Query, Success};
 use super::ApiState;
-use crate::manage::{self, ServerView};
+use crate::manage::{self, Actor, ServerView};
 use crate::quarantine;
 use crate::store::activity::{ActivityFilter, ActivityRecord};
 use axum::extract::State;
@@ -13,12 +13,7 @@ use serde_json::Value;
 
 /// Who is acting, from the `X-MCPProxy-Source` header (`cli`, `ui`, `tray`), else `api`.
 fn source(headers: &HeaderMap) -> String {
-    headers
-        .get("x-mcpproxy-source")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| matches!(*v, "cli" | "ui" | "tray"))
-        .unwrap_or("api")
-        .to_string()
+    Actor::from_headers(headers).as_str().to_string()
 }
 
 fn view_of(state: &ApiState, name: &str) -> Result<ServerView, ApiError> {
@@ -43,7 +38,7 @@ pub async fn quarantine_server(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> ApiResult<ServerView> {
-    quarantine::set_quarantined(&state.core, &name, true, &source(&headers)).await?;
+    quarantine::set_quarantined(&state.core, &name, true, Actor::from_headers(&headers)).await?;
     Ok(ok(view_of(&state, &name)?))
 }
 
@@ -58,7 +53,7 @@ pub async fn unquarantine_server(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> ApiResult<ServerView> {
-    quarantine::set_quarantined(&state.core, &name, false, &source(&headers)).await?;
+    quarantine::set_quarantined(&state.core, &name, false, Actor::from_headers(&headers)).await?;
     Ok(ok(view_of(&state, &name)?))
 }
 
@@ -159,6 +154,14 @@ pub struct ActivityQuery {
     pub status: Option<String>,
     /// Request id.
     pub request_id: Option<String>,
+    /// `true`: only records where sensitive data was detected (and masked); `false`: only
+    /// records without. Also accepted as `sensitive`.
+    #[serde(alias = "sensitive")]
+    pub sensitive_data: Option<bool>,
+    /// Only records with this detection type in `sensitive_data` (e.g. `aws_access_key`,
+    /// `github_pat`, `credit_card`, `known_secret`). Also accepted as `detection`.
+    #[serde(alias = "detection")]
+    pub detection_type: Option<String>,
     /// Earliest time: RFC 3339 or milliseconds since the epoch.
     pub since: Option<String>,
     /// Latest time: RFC 3339 or milliseconds since the epoch.
@@ -201,6 +204,8 @@ impl ActivityQuery {
             tool: self.tool.clone(),
             status: self.status.clone(),
             request_id: self.request_id.clone(),
+            sensitive: self.sensitive_data,
+            detection_type: self.detection_type.clone().filter(|t| !t.is_empty()),
             since_ms: parse_time("since", &self.since)?,
             until_ms: parse_time("until", &self.until)?,
             limit: self.limit,
@@ -317,7 +322,7 @@ pub async fn export_activity(
             .map(|r| serde_json::to_string(r).unwrap_or_default() + "\n")
             .collect::<String>()
     } else {
-        let mut out = String::from("id,timestamp_ms,type,source,server,tool,status,duration_ms,request_id,session_id,response_size,detail,arguments\n");
+        let mut out = String::from("id,timestamp_ms,type,source,server,tool,status,duration_ms,request_id,session_id,response_size,detail,arguments,sensitive_data\n");
         for r in &records {
             let cols = [
                 r.id.to_string(),
@@ -336,6 +341,7 @@ pub async fn export_activity(
                     .as_ref()
                     .map(|a| a.to_string())
                     .unwrap_or_default(),
+                r.sensitive_data.join(";"),
             ];
             out.push_str(
                 &cols

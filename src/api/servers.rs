@@ -5,7 +5,7 @@ use super::tools::{tool_view, ToolView};
 use super::ApiState;
 use crate::manage::{self, ops, Actor, ServerView};
 use axum::extract::State;
-use http::StatusCode;
+use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -47,6 +47,10 @@ pub struct ServerInput {
     /// Docker isolation settings.
     #[schema(value_type = Option<Object>)]
     pub isolation: Option<Value>,
+    /// When not empty, only these tools (upstream names) are exposed.
+    pub enabled_tools: Option<Vec<String>>,
+    /// Tools (upstream names) never exposed nor callable.
+    pub disabled_tools: Option<Vec<String>>,
 }
 
 /// Confirmation of a removal.
@@ -103,9 +107,10 @@ pub async fn list_servers(State(state): State<ApiState>) -> ApiResult<ServerList
         (status = 409, description = "Name already used", body = Failure)))]
 pub async fn add_server(
     State(state): State<ApiState>,
+    headers: HeaderMap,
     Body(body): Body<Value>,
 ) -> ApiResult<ServerView> {
-    let view = ops::add(&state.core, body, Actor::Human).await?;
+    let view = ops::add(&state.core, body, Actor::from_headers(&headers)).await?;
     Ok(ApiOk(StatusCode::CREATED, view))
 }
 
@@ -120,10 +125,12 @@ pub async fn add_server(
         (status = 404, description = "Unknown server", body = Failure)))]
 pub async fn patch_server(
     State(state): State<ApiState>,
+    headers: HeaderMap,
     Path(name): Path<String>,
     Body(body): Body<Value>,
 ) -> ApiResult<ServerView> {
-    Ok(ok(ops::patch(&state.core, &name, body, Actor::Human).await?))
+    let actor = Actor::from_headers(&headers);
+    Ok(ok(ops::patch(&state.core, &name, body, actor).await?.view))
 }
 
 /// Remove a server (its connection and processes are stopped).
@@ -134,9 +141,10 @@ pub async fn patch_server(
         (status = 404, description = "Unknown server", body = Failure)))]
 pub async fn delete_server(
     State(state): State<ApiState>,
+    headers: HeaderMap,
     Path(name): Path<String>,
 ) -> ApiResult<Removed> {
-    ops::remove(&state.core, &name).await?;
+    ops::remove(&state.core, &name, Actor::from_headers(&headers)).await?;
     Ok(ok(Removed { removed: name }))
 }
 
@@ -148,9 +156,11 @@ pub async fn delete_server(
         (status = 404, description = "Unknown server", body = Failure)))]
 pub async fn enable_server(
     State(state): State<ApiState>,
+    headers: HeaderMap,
     Path(name): Path<String>,
 ) -> ApiResult<ServerView> {
-    Ok(ok(ops::set_enabled(&state.core, &name, true).await?))
+    let actor = Actor::from_headers(&headers);
+    Ok(ok(ops::set_enabled(&state.core, &name, true, actor).await?))
 }
 
 /// Disable a server (it is disconnected and its tools leave the catalog).
@@ -161,9 +171,11 @@ pub async fn enable_server(
         (status = 404, description = "Unknown server", body = Failure)))]
 pub async fn disable_server(
     State(state): State<ApiState>,
+    headers: HeaderMap,
     Path(name): Path<String>,
 ) -> ApiResult<ServerView> {
-    Ok(ok(ops::set_enabled(&state.core, &name, false).await?))
+    let actor = Actor::from_headers(&headers);
+    Ok(ok(ops::set_enabled(&state.core, &name, false, actor).await?))
 }
 
 /// Reconnect a server (new process or session).

@@ -1,8 +1,12 @@
 //! The merged tool catalog of all ready upstreams: naming, classification and search.
 
+pub mod action;
 pub mod approval;
+pub mod embed;
 pub mod naming;
 pub mod search;
+pub mod stopwords;
+pub mod synonyms;
 
 use crate::events::{CoreEvent, EventBus};
 use crate::store::Store;
@@ -167,7 +171,7 @@ impl CatalogSnapshot {
             .enumerate()
             .map(|(i, t)| (t.exposed_name.clone(), i))
             .collect();
-        let docs: Vec<ToolDoc> = tools.iter().map(tool_doc).collect();
+        let docs: Vec<ToolDoc> = tools.iter().map(search_doc).collect();
         let index = match ToolIndex::build(&docs) {
             Ok(index) => Some(index),
             Err(err) => {
@@ -240,7 +244,8 @@ impl CatalogSnapshot {
     }
 }
 
-fn tool_doc(t: &CatalogTool) -> ToolDoc {
+/// What the search index sees of a tool.
+pub fn search_doc(t: &CatalogTool) -> ToolDoc {
     let properties = t
         .tool
         .input_schema
@@ -269,6 +274,8 @@ fn tool_doc(t: &CatalogTool) -> ToolDoc {
             .to_string(),
         param_names,
         param_text,
+        read_only: t.class == ToolClass::Read,
+        destructive: t.class == ToolClass::Destructive,
     }
 }
 

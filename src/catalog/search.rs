@@ -1,17 +1,22 @@
-//! BM25 tool-search index backing the `retrieve_tools` MCP tool.
+//! Hybrid tool search backing the `retrieve_tools` MCP tool: BM25 (lexical) fused with static
+//! sentence embeddings (semantic) and an action facet.
 //!
-//! Tools are indexed into an in-RAM [tantivy] index. Every text field is
-//! analysed by a code-aware tokenizer ([`IdentifierTokenizer`]) followed by
-//! tantivy's English [`Stemmer`]; the tool name is additionally indexed
-//! verbatim (lowercased, unstemmed) in a separate heavily boosted field so an
-//! exact tool-name query ranks that tool first.
+//! Lexical: tools are indexed into an in-RAM [tantivy] index. Every text field is analysed by a
+//! code-aware tokenizer ([`IdentifierTokenizer`]) followed by tantivy's English [`Stemmer`];
+//! the tool name is additionally indexed verbatim (lowercased, unstemmed) so an exact tool-name
+//! query ranks that tool first. Queries are free text, never tantivy query syntax (so no input
+//! can produce a parse error): stopwords are dropped ([`super::stopwords`]), a camelCase word
+//! the catalog knows whole ("GitHub") is not split, and developer synonyms are added at a
+//! reduced weight ([`super::synonyms`]).
 //!
-//! Queries are free text: they are run through the same analysers and turned
-//! into a disjunction of boosted term queries, never through tantivy's query
-//! syntax, so no input can produce a parse error.
+//! Semantic: each tool's "server name description" and the query are embedded with the
+//! shipped static embeddings ([`super::embed`]); cosine similarity over every tool.
+//!
+//! Fusion: a weighted sum of the max-normalised BM25 score, the cosine and the action fit
+//! ([`super::action`]), with weights chosen on the tuning split (docs/performance.md).
 
 use std::cmp::Reverse;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -20,10 +25,17 @@ use tantivy::columnar::ColumnValues;
 use tantivy::indexer::{IndexWriterOptions, NoMergePolicy};
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST};
-use tantivy::tokenizer::{Language, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer};
+use tantivy::tokenizer::{
+    Language, RawTokenizer, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer,
+};
 use tantivy::{
     DocId, Index, IndexWriter, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument, Term,
 };
+
+use super::action::{self, Action};
+use super::embed::{self, StaticEmbedder};
+use super::stopwords::is_stopword;
+use super::synonyms;
 
 /// Name of the stemmed, identifier-splitting analyser registered on the index.
 pub const IDENT_ANALYZER: &str = "mcp_ident";
@@ -37,12 +49,92 @@ const MAX_QUERY_TERMS: usize = 64;
 /// Indexing memory budget of the single writer thread.
 const WRITER_MEMORY_BYTES: usize = 50_000_000;
 
-const BOOST_NAME_EXACT: Score = 6.0;
-const BOOST_NAME: Score = 3.0;
-const BOOST_SERVER: Score = 1.5;
-const BOOST_PARAM_NAMES: Score = 1.5;
-const BOOST_DESCRIPTION: Score = 1.0;
-const BOOST_PARAM_TEXT: Score = 0.5;
+/// The ranking's knobs. [`SearchTuning::default`] is what ships; the fields are public so the
+/// tuning harness (tests/search_quality.rs) can compare alternatives on the tuning split.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchTuning {
+    /// BM25 boost of the verbatim tool name.
+    pub boost_name_exact: Score,
+    /// BM25 boost of the tool name's sub-words.
+    pub boost_name: Score,
+    /// BM25 boost of the server name.
+    pub boost_server: Score,
+    /// BM25 boost of parameter names.
+    pub boost_param_names: Score,
+    /// BM25 boost of the description.
+    pub boost_description: Score,
+    /// BM25 boost of parameter descriptions.
+    pub boost_param_text: Score,
+    /// Weight of a synonym relative to a typed word.
+    pub synonym_weight: Score,
+    /// Fusion method.
+    pub fusion: Fusion,
+    /// Weight of the action fit (-1..1).
+    pub w_action: f32,
+    /// Lexical weight of a query word that names an action ("show", "get", "drop"): the
+    /// action facet already uses it, and as a plain word it matches tool names like `git_show`.
+    pub action_word_weight: Score,
+    /// Bonus for a tool whose server the query names ("on GitHub", "in Notion").
+    pub w_server: f32,
+    /// Words of the description that go into a tool's embedding.
+    pub desc_words: usize,
+    /// Weight tokens by their inverse document frequency in the catalog when embedding.
+    pub idf_weighting: bool,
+    /// Lexical candidates taken from BM25 before fusion.
+    pub candidates: usize,
+    /// A tool without any lexical match is returned only with at least this cosine.
+    pub min_cosine: f32,
+}
+
+/// How lexical and semantic scores are combined.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fusion {
+    /// BM25 only (plus the action facet).
+    Lexical,
+    /// Semantic only (plus the action facet).
+    Semantic,
+    /// `w_lex × bm25 / max_bm25 + w_sem × cosine`.
+    Weighted {
+        /// Lexical weight.
+        w_lex: f32,
+        /// Semantic weight.
+        w_sem: f32,
+    },
+    /// Reciprocal rank fusion `w_lex / (k + rank_lex) + w_sem / (k + rank_sem)`, scaled by `k`.
+    Rrf {
+        /// RRF constant.
+        k: f32,
+        /// Lexical weight.
+        w_lex: f32,
+        /// Semantic weight.
+        w_sem: f32,
+    },
+}
+
+impl Default for SearchTuning {
+    fn default() -> Self {
+        SearchTuning {
+            boost_name_exact: 6.0,
+            boost_name: 2.0,
+            boost_server: 1.5,
+            boost_param_names: 1.0,
+            boost_description: 1.0,
+            boost_param_text: 0.5,
+            synonym_weight: 0.4,
+            fusion: Fusion::Weighted {
+                w_lex: 0.4,
+                w_sem: 0.6,
+            },
+            w_action: 0.1,
+            action_word_weight: 1.0,
+            w_server: 0.3,
+            desc_words: 12,
+            idf_weighting: false,
+            candidates: 100,
+            min_cosine: 0.35,
+        }
+    }
+}
 
 /// One tool as the index sees it.
 #[derive(Debug, Clone, Default)]
@@ -59,14 +151,18 @@ pub struct ToolDoc {
     pub param_names: Vec<String>,
     /// Free text about the parameters (e.g. their descriptions).
     pub param_text: String,
+    /// `readOnlyHint: true`.
+    pub read_only: bool,
+    /// `destructiveHint: true`.
+    pub destructive: bool,
 }
 
-/// A search result: the tool key and its BM25 score (higher is better).
+/// A search result: the tool key and its fused score (higher is better).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SearchHit {
     /// The tool key, `"server:tool"`.
     pub key: String,
-    /// BM25 score summed over the boosted fields.
+    /// Fused relevance score.
     pub score: f32,
 }
 
@@ -81,27 +177,49 @@ struct Fields {
     param_text: Field,
 }
 
-/// Immutable in-RAM BM25 index over a set of tools.
+/// Immutable in-RAM hybrid index over a set of tools.
 pub struct ToolIndex {
     searcher: Searcher,
     fields: Fields,
+    tuning: SearchTuning,
     /// Keys sorted ascending; a document's `ord` fast field indexes this.
     keys: Vec<String>,
+    /// Lowercase tool names and `server:tool` keys, by ord (exact-name bonus).
+    exact: Vec<(String, String)>,
+    /// What each tool does, by ord.
+    actions: Vec<Option<Action>>,
+    /// Words that together name each tool's server ([`server_words`]), by ord.
+    server_names: Vec<Vec<String>>,
+    /// Semantic part; `None` when the embedding table is unavailable.
+    semantic: Option<Semantic>,
+}
+
+/// Unit vectors of every tool (row = ord) plus the catalog's token document frequencies.
+struct Semantic {
+    embedder: &'static StaticEmbedder,
+    vectors: Vec<f32>,
+    doc_freq: HashMap<u32, u32>,
 }
 
 impl std::fmt::Debug for ToolIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ToolIndex")
             .field("len", &self.keys.len())
+            .field("semantic", &self.semantic.is_some())
             .finish_non_exhaustive()
     }
 }
 
 impl ToolIndex {
-    /// Builds an in-RAM index over `docs` (one writer thread, one commit).
+    /// Builds an in-RAM index over `docs` with the shipped tuning.
     ///
     /// Duplicate keys are indexed once (the first occurrence wins).
     pub fn build(docs: &[ToolDoc]) -> anyhow::Result<Self> {
+        Self::build_with(docs, SearchTuning::default())
+    }
+
+    /// Builds an in-RAM index over `docs` (one writer thread, one commit) ranking with `tuning`.
+    pub fn build_with(docs: &[ToolDoc], tuning: SearchTuning) -> anyhow::Result<Self> {
         let (schema, fields) = build_schema();
         let index = Index::create_in_ram(schema);
         index
@@ -134,6 +252,9 @@ impl ToolIndex {
         writer.set_merge_policy(Box::new(NoMergePolicy));
 
         let mut keys = Vec::with_capacity(sorted.len());
+        let mut exact = Vec::with_capacity(sorted.len());
+        let mut actions = Vec::with_capacity(sorted.len());
+        let mut server_names = Vec::with_capacity(sorted.len());
         for (ord, tool) in sorted.iter().enumerate() {
             let mut doc = TantivyDocument::new();
             doc.add_u64(fields.ord, ord as u64);
@@ -147,6 +268,17 @@ impl ToolIndex {
             doc.add_text(fields.param_text, &tool.param_text);
             writer.add_document(doc).context("adding tool to index")?;
             keys.push(tool.key.clone());
+            exact.push((tool.name.to_lowercase(), tool.key.to_lowercase()));
+            let name_words: Vec<String> = words(&tool.name)
+                .into_iter()
+                .flat_map(|c| c.parts)
+                .collect();
+            actions.push(action::of_tool(
+                &name_words,
+                tool.read_only,
+                tool.destructive,
+            ));
+            server_names.push(server_words(&tool.server));
         }
         writer.commit().context("committing tool index")?;
         writer
@@ -159,10 +291,16 @@ impl ToolIndex {
             .try_into()
             .context("opening tool index reader")?;
         let searcher = reader.searcher();
+        let semantic = embed::shipped().map(|e| Semantic::build(e, &sorted, &tuning));
         Ok(ToolIndex {
             searcher,
             fields,
+            tuning,
             keys,
+            exact,
+            actions,
+            server_names,
+            semantic,
         })
     }
 
@@ -183,36 +321,187 @@ impl ToolIndex {
         if limit == 0 || self.keys.is_empty() {
             return Vec::new();
         }
-        let Some(query) = self.build_query(query) else {
+        let parsed = self.parse_query(query);
+        if parsed.terms.is_empty() && parsed.exact.is_empty() {
             return Vec::new();
-        };
-        let collector = TopDocs::with_limit(limit.min(self.keys.len())).tweak_score(OrdTieBreak);
-        match self.searcher.search(&query, &collector) {
-            Ok(top) => top
-                .into_iter()
-                .filter_map(|((score, Reverse(ord)), _addr)| {
-                    let key = self.keys.get(usize::try_from(ord).ok()?)?;
-                    Some(SearchHit {
-                        key: key.clone(),
-                        score,
-                    })
-                })
-                .collect(),
-            Err(err) => {
-                tracing::warn!(error = %err, "tool index search failed");
-                Vec::new()
+        }
+        let t = &self.tuning;
+        let n = self.keys.len();
+
+        // Lexical scores of the best candidates.
+        let mut lex: HashMap<usize, Score> = HashMap::new();
+        if let Some(q) = self.lexical_query(&parsed) {
+            let want = t.candidates.max(limit).min(n);
+            let collector = TopDocs::with_limit(want).tweak_score(OrdTieBreak);
+            match self.searcher.search(&q, &collector) {
+                Ok(top) => {
+                    for ((score, Reverse(ord)), _) in top {
+                        lex.insert(ord as usize, score);
+                    }
+                }
+                Err(err) => tracing::warn!(error = %err, "tool index search failed"),
             }
         }
+        let max_lex = lex.values().copied().fold(0.0, Score::max);
+
+        // Semantic scores of every tool.
+        let fusion = if self.semantic.is_none() {
+            Fusion::Lexical
+        } else {
+            t.fusion
+        };
+        let cos: Option<Vec<f32>> = match fusion {
+            Fusion::Lexical => None,
+            _ => self
+                .semantic
+                .as_ref()
+                .and_then(|s| s.scores(&parsed.embed_words, t)),
+        };
+        let fusion = if cos.is_none() {
+            Fusion::Lexical
+        } else {
+            fusion
+        };
+
+        let ranks = |scores: &mut dyn Iterator<Item = (usize, f32)>| -> HashMap<usize, usize> {
+            let mut v: Vec<(usize, f32)> = scores.collect();
+            v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            v.into_iter()
+                .enumerate()
+                .map(|(r, (o, _))| (o, r + 1))
+                .collect()
+        };
+        let (lex_rank, sem_rank) = match (fusion, &cos) {
+            (Fusion::Rrf { .. }, Some(c)) => (
+                ranks(&mut lex.iter().map(|(&o, &s)| (o, s))),
+                ranks(&mut c.iter().copied().enumerate()),
+            ),
+            _ => (HashMap::new(), HashMap::new()),
+        };
+
+        let mut scored: Vec<(usize, f32)> = Vec::new();
+        for ord in 0..n {
+            let l = lex.get(&ord).copied();
+            let c = cos.as_ref().map(|c| c[ord]);
+            let eligible = l.is_some() || c.is_some_and(|c| c >= t.min_cosine);
+            if !eligible {
+                continue;
+            }
+            let l_norm = l.map_or(0.0, |l| if max_lex > 0.0 { l / max_lex } else { 0.0 });
+            let base = match fusion {
+                Fusion::Lexical => l_norm,
+                Fusion::Semantic => c.unwrap_or(0.0),
+                Fusion::Weighted { w_lex, w_sem } => w_lex * l_norm + w_sem * c.unwrap_or(0.0),
+                Fusion::Rrf { k, w_lex, w_sem } => {
+                    let r = |m: &HashMap<usize, usize>| {
+                        m.get(&ord).map_or(0.0, |&r| 1.0 / (k + r as f32))
+                    };
+                    k * (w_lex * r(&lex_rank) + w_sem * r(&sem_rank))
+                }
+            };
+            if fusion == Fusion::Lexical && l.is_none() {
+                continue;
+            }
+            let fit = action::compatibility(parsed.action, self.actions[ord]);
+            let (name, key) = &self.exact[ord];
+            let bonus = if parsed.exact.iter().any(|e| e == name || e == key) {
+                1.0
+            } else {
+                0.0
+            };
+            let names_server = self.server_names[ord]
+                .iter()
+                .all(|n| parsed.words.contains(n));
+            let server = if names_server { t.w_server } else { 0.0 };
+            scored.push((ord, base + t.w_action * fit + server + bonus));
+        }
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored.truncate(limit);
+        scored
+            .into_iter()
+            .map(|(ord, score)| SearchHit {
+                key: self.keys[ord].clone(),
+                score,
+            })
+            .collect()
     }
 
-    /// Turns free text into a disjunction of boosted per-field term queries.
-    fn build_query(&self, text: &str) -> Option<BooleanQuery> {
-        let terms = analyze(&mut ident_analyzer(), text);
-        let exact_terms = analyze(&mut exact_analyzer(), text);
-        if terms.is_empty() && exact_terms.is_empty() {
-            return None;
+    /// Splits the query into stemmed lexical terms (weighted), exact identifiers, the words to
+    /// embed and the requested action.
+    fn parse_query(&self, text: &str) -> ParsedQuery {
+        let mut stem = stem_analyzer();
+        let mut out = ParsedQuery::default();
+        let mut seen = HashSet::new();
+        let mut raw_words = Vec::new();
+        let mut typed = Vec::new();
+        let embedder = self.semantic.as_ref().map(|s| s.embedder);
+        for chunk in words(text) {
+            if out.exact.len() < MAX_QUERY_TERMS {
+                out.exact.push(chunk.whole.clone());
+            }
+            let camel_only = !chunk.has_connector && chunk.parts.len() > 1;
+            if camel_only && self.knows(&stem_one(&mut stem, &chunk.whole)) {
+                // A brand written in camel case ("GitHub"): one word, as the catalog has it.
+                if embedder.is_some_and(|e| e.contains(&chunk.whole)) {
+                    out.embed_words.push(chunk.whole.clone());
+                } else {
+                    out.embed_words.extend(chunk.parts.iter().cloned());
+                }
+                raw_words.push(chunk.whole.clone());
+                typed.push(chunk.whole);
+                continue;
+            }
+            if chunk.parts.len() > 1 {
+                typed.push(chunk.whole.clone());
+            }
+            raw_words.extend(chunk.parts.iter().cloned());
+            for part in chunk.parts.into_iter().filter(|p| !is_stopword(p)) {
+                out.embed_words.push(part.clone());
+                typed.push(part);
+            }
         }
+        out.action = action::of_query(&raw_words);
+        for w in &typed {
+            let s = stem_one(&mut stem, w);
+            let weight = if action::of_word(w).is_some() {
+                self.tuning.action_word_weight
+            } else {
+                1.0
+            };
+            if !s.is_empty() && out.terms.len() < MAX_QUERY_TERMS && seen.insert(s.clone()) {
+                out.terms.push((s, weight));
+            }
+        }
+        out.words = raw_words
+            .into_iter()
+            .chain(out.exact.iter().cloned())
+            .filter(|w| !is_stopword(w))
+            .collect();
+        for w in &typed {
+            for syn in synonyms::expansions(w) {
+                let s = stem_one(&mut stem, syn);
+                if !s.is_empty() && out.terms.len() < MAX_QUERY_TERMS && seen.insert(s.clone()) {
+                    out.terms.push((s, self.tuning.synonym_weight));
+                }
+            }
+        }
+        out
+    }
+
+    /// True when `term` occurs in a tool's name, server or description.
+    fn knows(&self, term: &str) -> bool {
         let f = self.fields;
+        [f.name, f.server, f.description].iter().any(|&field| {
+            self.searcher
+                .doc_freq(&Term::from_field_text(field, term))
+                .is_ok_and(|n| n > 0)
+        })
+    }
+
+    /// A disjunction of boosted per-field term queries.
+    fn lexical_query(&self, parsed: &ParsedQuery) -> Option<BooleanQuery> {
+        let f = self.fields;
+        let t = &self.tuning;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut push = |field: Field, term: &str, boost: Score| {
             let tq = TermQuery::new(
@@ -224,18 +513,176 @@ impl ToolIndex {
                 Box::new(BoostQuery::new(Box::new(tq), boost)),
             ));
         };
-        for t in &exact_terms {
-            push(f.name_exact, t, BOOST_NAME_EXACT);
+        for e in &parsed.exact {
+            push(f.name_exact, e, t.boost_name_exact);
         }
-        for t in &terms {
-            push(f.name, t, BOOST_NAME);
-            push(f.server, t, BOOST_SERVER);
-            push(f.param_names, t, BOOST_PARAM_NAMES);
-            push(f.description, t, BOOST_DESCRIPTION);
-            push(f.param_text, t, BOOST_PARAM_TEXT);
+        for (term, w) in &parsed.terms {
+            push(f.name, term, t.boost_name * w);
+            push(f.server, term, t.boost_server * w);
+            push(f.param_names, term, t.boost_param_names * w);
+            push(f.description, term, t.boost_description * w);
+            push(f.param_text, term, t.boost_param_text * w);
+        }
+        if clauses.is_empty() {
+            return None;
         }
         Some(BooleanQuery::new(clauses))
     }
+}
+
+/// A query, analysed.
+#[derive(Debug, Default)]
+struct ParsedQuery {
+    /// Stemmed terms with their weight (1 typed, less for synonyms).
+    terms: Vec<(String, Score)>,
+    /// Whole lowercase identifiers as typed (exact-name match).
+    exact: Vec<String>,
+    /// Lowercase words to embed.
+    embed_words: Vec<String>,
+    /// What the query asks to do.
+    action: Option<Action>,
+    /// Every lowercase word and whole identifier of the query (server facet).
+    words: HashSet<String>,
+}
+
+/// The words by which a query names a server: its lowercase name, or every part of a compound
+/// name ("google-maps" is named by "google" and "maps" together, not by "google" alone).
+fn server_words(server: &str) -> Vec<String> {
+    let parts: Vec<String> = words(server).into_iter().flat_map(|c| c.parts).collect();
+    if parts.len() > 1 {
+        parts
+    } else {
+        vec![server.to_lowercase()]
+    }
+}
+
+impl Semantic {
+    fn build(embedder: &'static StaticEmbedder, docs: &[&ToolDoc], t: &SearchTuning) -> Self {
+        let dims = embedder.dims();
+        let mut ids_per_doc: Vec<Vec<u32>> = Vec::with_capacity(docs.len());
+        let mut doc_freq: HashMap<u32, u32> = HashMap::new();
+        for d in docs {
+            let mut ids = Vec::new();
+            let mut text_words: Vec<String> = Vec::new();
+            for c in words(&d.server).into_iter().chain(words(&d.name)) {
+                text_words.extend(c.parts);
+            }
+            text_words.extend(
+                words(&d.description)
+                    .into_iter()
+                    .flat_map(|c| {
+                        if c.has_connector || c.parts.len() == 1 {
+                            c.parts
+                        } else {
+                            vec![c.whole]
+                        }
+                    })
+                    .filter(|w| !is_stopword(w))
+                    .take(t.desc_words),
+            );
+            for w in &text_words {
+                embedder.word_ids(w, &mut ids);
+            }
+            let distinct: HashSet<u32> = ids.iter().copied().collect();
+            for id in distinct {
+                *doc_freq.entry(id).or_default() += 1;
+            }
+            ids_per_doc.push(ids);
+        }
+        let mut sem = Semantic {
+            embedder,
+            vectors: vec![0.0; docs.len() * dims],
+            doc_freq,
+        };
+        let n = docs.len();
+        for (i, ids) in ids_per_doc.iter().enumerate() {
+            let mut v = vec![0.0f32; dims];
+            for &id in ids {
+                embedder.accumulate(id, sem.weight(id, n, t), &mut v);
+            }
+            embed::normalize(&mut v);
+            sem.vectors[i * dims..(i + 1) * dims].copy_from_slice(&v);
+        }
+        sem
+    }
+
+    fn weight(&self, id: u32, n: usize, t: &SearchTuning) -> f32 {
+        if !t.idf_weighting {
+            return 1.0;
+        }
+        let df = self.doc_freq.get(&id).copied().unwrap_or(0) as f32;
+        ((n as f32 + 1.0) / (df + 1.0)).ln() + 1.0
+    }
+
+    /// Cosine of the query with every tool, by ord; `None` when nothing in it embeds.
+    fn scores(&self, words: &[String], t: &SearchTuning) -> Option<Vec<f32>> {
+        let dims = self.embedder.dims();
+        let n = self.vectors.len() / dims.max(1);
+        let mut ids = Vec::new();
+        for w in words {
+            self.embedder.word_ids(w, &mut ids);
+        }
+        let mut q = vec![0.0f32; dims];
+        for &id in &ids {
+            self.embedder.accumulate(id, self.weight(id, n, t), &mut q);
+        }
+        if !embed::normalize(&mut q) {
+            return None;
+        }
+        Some(
+            self.vectors
+                .chunks_exact(dims)
+                .map(|v| embed::dot(&q, v))
+                .collect(),
+        )
+    }
+}
+
+/// One identifier-ish chunk of text: lowercase whole and lowercase sub-words.
+#[derive(Debug, Clone)]
+struct Chunk {
+    whole: String,
+    parts: Vec<String>,
+    has_connector: bool,
+}
+
+/// Cuts text into identifiers and their sub-words (see [`IdentifierTokenizer`]).
+fn words(text: &str) -> Vec<Chunk> {
+    let mut out = Vec::new();
+    let mut parts = Vec::new();
+    for_each_chunk(text, |chunk, s| {
+        parts.clear();
+        split_identifier(chunk, s, &mut parts);
+        let parts: Vec<String> = parts
+            .iter()
+            .map(|&(ps, pe)| normalize_part(&text[ps..pe]))
+            .filter(|p| !p.is_empty() && p.len() <= MAX_TOKEN_BYTES)
+            .collect();
+        if chunk.len() <= MAX_TOKEN_BYTES && !parts.is_empty() {
+            out.push(Chunk {
+                whole: chunk.to_lowercase(),
+                parts,
+                has_connector: chunk.contains(is_connector),
+            });
+        }
+    });
+    out
+}
+
+/// Stems one lowercase word (whole, no splitting).
+fn stem_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(RawTokenizer::default())
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+fn stem_one(analyzer: &mut TextAnalyzer, word: &str) -> String {
+    let mut stream = analyzer.token_stream(word);
+    let mut out = String::new();
+    while let Some(tok) = stream.next() {
+        out.clone_from(&tok.text);
+    }
+    out
 }
 
 fn build_schema() -> (Schema, Fields) {
@@ -269,22 +716,6 @@ pub fn ident_analyzer() -> TextAnalyzer {
 /// Whole identifiers only, lowercased, unstemmed (for exact-name matching).
 pub fn exact_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(IdentifierTokenizer::new(TokenMode::Whole)).build()
-}
-
-/// Runs `text` through `analyzer`, returning distinct terms in first-seen order.
-fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    let mut stream = analyzer.token_stream(text);
-    while let Some(tok) = stream.next() {
-        if out.len() >= MAX_QUERY_TERMS {
-            break;
-        }
-        if !tok.text.is_empty() && seen.insert(tok.text.clone()) {
-            out.push(tok.text.clone());
-        }
-    }
-    out
 }
 
 /// Makes the collected feature `(score, Reverse(ord))`: ties on score are
@@ -417,34 +848,8 @@ fn tokenize_into(text: &str, mode: TokenMode, out: &mut Vec<Token>) {
         position += 1;
     };
 
-    let mut start: Option<usize> = None;
-    let bytes_end = text.len();
-    let mut chunks: Vec<(usize, usize)> = Vec::new();
-    for (i, c) in text.char_indices() {
-        let ident = c.is_alphanumeric() || is_connector(c);
-        match (ident, start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                chunks.push((s, i));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
-        chunks.push((s, bytes_end));
-    }
-
     let mut parts: Vec<(usize, usize)> = Vec::new();
-    for (s, e) in chunks {
-        // Trim leading/trailing connectors ("file." → "file").
-        let raw = &text[s..e];
-        let trimmed_start = raw.trim_start_matches(is_connector);
-        let s = s + (raw.len() - trimmed_start.len());
-        let chunk = trimmed_start.trim_end_matches(is_connector);
-        if chunk.is_empty() {
-            continue;
-        }
+    for_each_chunk(text, |chunk, s| {
         let e = s + chunk.len();
         parts.clear();
         split_identifier(chunk, s, &mut parts);
@@ -459,6 +864,35 @@ fn tokenize_into(text: &str, mode: TokenMode, out: &mut Vec<Token>) {
                 }
             }
         }
+    });
+}
+
+/// Calls `f(identifier, byte offset)` for each identifier of `text`: a maximal run of
+/// alphanumerics and connectors, trimmed of leading/trailing connectors ("file." → "file").
+fn for_each_chunk(text: &str, mut f: impl FnMut(&str, usize)) {
+    let mut start: Option<usize> = None;
+    let mut visit = |s: usize, e: usize| {
+        let raw = &text[s..e];
+        let trimmed_start = raw.trim_start_matches(is_connector);
+        let s = s + (raw.len() - trimmed_start.len());
+        let chunk = trimmed_start.trim_end_matches(is_connector);
+        if !chunk.is_empty() {
+            f(chunk, s);
+        }
+    };
+    for (i, c) in text.char_indices() {
+        let ident = c.is_alphanumeric() || is_connector(c);
+        match (ident, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                visit(s, i);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        visit(s, text.len());
     }
 }
 
@@ -558,6 +992,7 @@ mod tests {
             description: description.to_string(),
             param_names: params.iter().map(|p| p.to_string()).collect(),
             param_text: String::new(),
+            ..Default::default()
         }
     }
 
@@ -649,6 +1084,142 @@ mod tests {
         ]
     }
 
+    /// Tools whose names share nouns and filler words, to check that the query's task words,
+    /// not its filler, decide.
+    fn agent_corpus() -> Vec<ToolDoc> {
+        let mut docs = corpus();
+        docs.extend([
+            tool(
+                "slack",
+                "slack_reply_to_thread",
+                "Reply to a specific message thread in Slack.",
+                &["channel_id", "thread_ts", "text"],
+            ),
+            tool(
+                "git",
+                "git_add",
+                "Adds file contents to the staging area.",
+                &["files"],
+            ),
+            tool(
+                "git",
+                "git_status",
+                "Shows the working tree status.",
+                &["repo_path"],
+            ),
+            tool("git", "git_log", "Shows the commit logs.", &["repo_path"]),
+            tool(
+                "github",
+                "get_issue",
+                "Get details of a specific issue.",
+                &["issue_number"],
+            ),
+            tool(
+                "github",
+                "update_issue",
+                "Update an existing issue: title, body, state (open or closed).",
+                &["issue_number", "state"],
+            ),
+            tool(
+                "github",
+                "merge_pull_request",
+                "Merge a pull request.",
+                &["pull_number", "merge_method"],
+            ),
+            tool(
+                "memory",
+                "add_observations",
+                "Add new observations to existing entities in the knowledge graph.",
+                &["observations"],
+            ),
+            tool(
+                "db",
+                "create_table",
+                "Create a new table in the SQLite database.",
+                &["query"],
+            ),
+            tool(
+                "db",
+                "describe_table",
+                "Get the schema information for a table.",
+                &["table_name"],
+            ),
+        ]);
+        for d in &mut docs {
+            if d.server == "github" {
+                d.description = format!("{} (GitHub API)", d.description);
+            }
+        }
+        docs
+    }
+
+    #[test]
+    fn filler_words_do_not_decide() {
+        let idx = ToolIndex::build(&agent_corpus()).unwrap();
+        // "to" and "a" are in slack_reply_to_thread's name; they must not pull it first.
+        let hits = idx.search("how to write a file to disk", 3);
+        assert_eq!(hits[0].key, "fs:write_file", "{hits:?}");
+        assert!(
+            idx.search("to", 5).is_empty(),
+            "a stopword alone matches nothing"
+        );
+        // The whole tool name still finds the tool.
+        assert_eq!(
+            idx.search("slack_reply_to_thread", 1)[0].key,
+            "slack:slack_reply_to_thread"
+        );
+    }
+
+    #[test]
+    fn brand_case_does_not_matter() {
+        let idx = ToolIndex::build(&agent_corpus()).unwrap();
+        let lower = keys(&idx.search("github issue details", 3))
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
+        let camel = keys(&idx.search("GitHub issue details", 3))
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
+        assert_eq!(lower, camel);
+        assert!(camel[0].starts_with("github:"), "{camel:?}");
+    }
+
+    #[test]
+    fn developer_synonyms_bridge_vocabulary() {
+        let idx = ToolIndex::build(&agent_corpus()).unwrap();
+        assert_eq!(
+            idx.search("show what is in a folder", 3)[0].key,
+            "fs:list_directory"
+        );
+        assert_eq!(
+            idx.search("squash and ship this PR", 3)[0].key,
+            "github:merge_pull_request"
+        );
+        assert_eq!(idx.search("stage my changes", 3)[0].key, "git:git_add");
+        assert_eq!(
+            idx.search("jot down a note about Alice", 3)[0].key,
+            "memory:add_observations"
+        );
+    }
+
+    #[test]
+    fn the_verb_decides_between_tools_on_one_noun() {
+        let idx = ToolIndex::build(&agent_corpus()).unwrap();
+        assert_eq!(
+            idx.search("close issue 31", 3)[0].key,
+            "github:update_issue"
+        );
+        assert_eq!(
+            idx.search("set up a new table", 3)[0].key,
+            "db:create_table"
+        );
+        assert_eq!(
+            idx.search("what columns does the table have", 3)[0].key,
+            "db:describe_table"
+        );
+    }
+
     #[test]
     fn tokenizer_splits_identifiers() {
         assert_eq!(split_tokens("read_file"), ["read_file", "read", "file"]);
@@ -708,7 +1279,10 @@ mod tests {
         ] {
             let hits = idx.search(q, 5);
             assert_eq!(hits[0].key, want, "query {q:?}: {hits:?}");
-            assert!(hits[0].score > hits[1].score, "query {q:?}: {hits:?}");
+            assert!(
+                hits.get(1).is_none_or(|h| hits[0].score > h.score),
+                "query {q:?}: {hits:?}"
+            );
         }
     }
 
@@ -832,13 +1406,18 @@ mod tests {
 
     #[test]
     fn order_is_deterministic_with_key_tie_break() {
-        // Identical tools except for the key: scores tie, keys decide.
+        // Identical tools except for the key: scores tie, keys decide. (Lexical ranking: the
+        // server names would make the embeddings differ.)
         let mut docs: Vec<ToolDoc> = ["zeta", "alpha", "mid", "beta"]
             .iter()
             .map(|s| tool(s, "ping", "Ping the host.", &[]))
             .collect();
         docs.push(tool("other", "pong", "Unrelated.", &[]));
-        let idx = ToolIndex::build(&docs).unwrap();
+        let lexical = SearchTuning {
+            fusion: Fusion::Lexical,
+            ..SearchTuning::default()
+        };
+        let idx = ToolIndex::build_with(&docs, lexical.clone()).unwrap();
         let hits = idx.search("ping", 10);
         assert_eq!(
             keys(&hits),
@@ -847,13 +1426,19 @@ mod tests {
         assert!(hits.windows(2).all(|w| w[0].score == w[1].score));
         // Limit cuts ties by key too.
         assert_eq!(keys(&idx.search("ping", 2)), ["alpha:ping", "beta:ping"]);
-        // Same input in another order gives the same output.
+        // Same input in another order gives the same output, with either ranking.
+        let hybrid = ToolIndex::build(&docs)
+            .unwrap()
+            .search("ping pong host", 10);
         docs.reverse();
-        let idx2 = ToolIndex::build(&docs).unwrap();
+        let idx2 = ToolIndex::build_with(&docs, lexical).unwrap();
         assert_eq!(keys(&idx2.search("ping", 10)), keys(&hits));
+        let hybrid2 = ToolIndex::build(&docs)
+            .unwrap()
+            .search("ping pong host", 10);
+        assert_eq!(keys(&hybrid), keys(&hybrid2));
         // Scores are sorted descending.
-        let hits = idx.search("ping pong host", 10);
-        assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
+        assert!(hybrid.windows(2).all(|w| w[0].score >= w[1].score));
     }
 
     #[test]

@@ -47,6 +47,13 @@ pub struct Filters {
     /// Latest time (RFC 3339 or ms since the epoch).
     #[arg(long)]
     pub until: Option<String>,
+    /// Only records where sensitive data was detected (and masked).
+    #[arg(long, visible_alias = "sensitive-data")]
+    pub sensitive: bool,
+    /// Only records with this detection type (aws_access_key, github_pat, credit_card,
+    /// known_secret, …).
+    #[arg(long, visible_alias = "detection")]
+    pub detection_type: Option<String>,
 }
 
 /// Options of `activity list`.
@@ -70,9 +77,9 @@ pub struct ExportArgs {
     /// jsonl or csv.
     #[arg(long, default_value = "jsonl", value_parser = ["jsonl", "csv"])]
     format: String,
-    /// Write to this file instead of standard output.
-    #[arg(long)]
-    output: Option<std::path::PathBuf>,
+    /// Write to this file instead of standard output (`--output` is the global format flag).
+    #[arg(long = "file", value_name = "FILE")]
+    file: Option<std::path::PathBuf>,
 }
 
 impl Filters {
@@ -85,6 +92,11 @@ impl Filters {
             ("request_id", &self.request_id),
             ("since", &self.since),
             ("until", &self.until),
+            ("detection_type", &self.detection_type),
+            (
+                "sensitive_data",
+                &self.sensitive.then(|| "true".to_string()),
+            ),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
@@ -146,13 +158,33 @@ pub async fn run(
                         cell(&r["tool"]),
                         cell(&r["status"]),
                         cell(&r["duration_ms"]),
+                        r["sensitive_data"]
+                            .as_array()
+                            .map(|types| {
+                                types
+                                    .iter()
+                                    .filter_map(Value::as_str)
+                                    .collect::<Vec<_>>()
+                                    .join(",")
+                            })
+                            .unwrap_or_default(),
                     ]
                 })
                 .collect();
             Ok(format!(
                 "{}\n{} of {} records",
                 table(
-                    &["ID", "TIME", "TYPE", "SOURCE", "SERVER", "TOOL", "STATUS", "MS"],
+                    &[
+                        "ID",
+                        "TIME",
+                        "TYPE",
+                        "SOURCE",
+                        "SERVER",
+                        "TOOL",
+                        "STATUS",
+                        "MS",
+                        "SENSITIVE"
+                    ],
                     &rows
                 ),
                 rows.len(),
@@ -174,7 +206,7 @@ pub async fn run(
                     Duration::from_secs(300),
                 )
                 .await?;
-            match args.output {
+            match args.file {
                 Some(path) => {
                     crate::config::save::write_atomic(&path, text.as_bytes()).map_err(|e| {
                         CliError::usage(format!("cannot write {}: {e}", path.display()))

@@ -112,3 +112,46 @@ fn run_client(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks over every subcommand.
+    #[test]
+    fn every_command_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+
+    /// No subcommand defines an argument under the name of a global one: clap accepts that
+    /// definition and panics only when the command runs (as `activity export --output` once did
+    /// next to the global `-o/--output`).
+    #[test]
+    fn no_subcommand_shadows_a_global_flag() {
+        let root = super::Cli::command();
+        let globals: Vec<String> = root
+            .get_arguments()
+            .filter(|a| a.is_global_set())
+            .map(|a| a.get_id().to_string())
+            .collect();
+        let mut clashes = Vec::new();
+        let mut stack: Vec<(String, &clap::Command)> = root
+            .get_subcommands()
+            .map(|c| (c.get_name().to_string(), c))
+            .collect();
+        while let Some((path, command)) = stack.pop() {
+            for arg in command.get_arguments() {
+                if globals.iter().any(|g| g == arg.get_id().as_str()) {
+                    clashes.push(format!("{path} --{}", arg.get_id()));
+                }
+            }
+            for sub in command.get_subcommands() {
+                stack.push((format!("{path} {}", sub.get_name()), sub));
+            }
+        }
+        assert!(
+            clashes.is_empty(),
+            "flags shadowing a global one: {clashes:?}"
+        );
+    }
+}

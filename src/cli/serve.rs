@@ -26,8 +26,11 @@ pub fn init_tracing(level: &str) {
     });
     // bollard logs request bodies (container env = resolved secrets) and stdio at debug.
     let filter = filter.add_directive("bollard=warn".parse().expect("static directive"));
+    // Colour codes only for a person at a terminal, never into a file or a pipe.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -43,6 +46,17 @@ pub fn run(config: Option<PathBuf>, data_dir: Option<PathBuf>, args: ServeArgs) 
     };
     // The override is not written into the config (saves keep the file's `listen`).
     let listen = args.listen;
+    // One core per data directory; held until this function returns (or the process dies).
+    let instance = match crate::instance_lock::InstanceLock::acquire(
+        &setup.data_dir,
+        listen.as_deref().unwrap_or(&setup.config.listen),
+    ) {
+        Ok(lock) => lock,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return 2;
+        }
+    };
     init_tracing(
         args.log_level
             .as_deref()
@@ -72,6 +86,7 @@ pub fn run(config: Option<PathBuf>, data_dir: Option<PathBuf>, args: ServeArgs) 
             shim_program: std::env::current_exe().ok(),
         };
         let running = Running::start(setup, listener, options).await;
+        instance.record_address(&running.addr.to_string());
         println!(
             "mcpproxy listening on {}/mcp (config: {})",
             running.base_url(),

@@ -65,8 +65,13 @@ pub fn parse_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
 
 fn parse_error(path: &Path, field: &str, err: &serde_json::Error) -> ConfigError {
     // Values are never echoed: the file may hold secrets.
-    let message = crate::secrets::strip_quoted(&strip_position(&err.to_string()));
+    let raw = strip_position(&err.to_string());
+    let message = crate::secrets::strip_quoted(&raw);
     let fix = match err.classify() {
+        _ if expected_variants(&raw).is_some() => format!(
+            "set `{field}` to one of: {}",
+            expected_variants(&raw).unwrap_or_default()
+        ),
         serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
             "correct the JSON syntax (missing comma, quote or bracket?)".to_string()
         }
@@ -85,6 +90,22 @@ fn parse_error(path: &Path, field: &str, err: &serde_json::Error) -> ConfigError
         message,
         fix,
     }
+}
+
+/// The valid values serde lists after "unknown variant `x`, expected …" (our schema's names,
+/// never the user's value), as "a, b, c"; `None` for any other message.
+fn expected_variants(message: &str) -> Option<String> {
+    let (_, expected) = message
+        .split_once("unknown variant")?
+        .1
+        .split_once("expected")?;
+    let names: Vec<&str> = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|name| !name.is_empty())
+        .collect();
+    (!names.is_empty()).then(|| names.join(", "))
 }
 
 /// serde_json appends " at line L column C"; the error reports those separately.
@@ -499,6 +520,12 @@ mod tests {
                 .unwrap_err()
                 .to_string();
         assert!(err.contains("mcpServers[0].protocol"), "{err}");
+        // The fix lists the valid values (the user's own value is never echoed).
+        assert!(
+            err.contains("stdio, http, sse, streamable-http, auto"),
+            "{err}"
+        );
+        assert!(!err.contains("carrier-pigeon"), "{err}");
     }
 
     #[test]

@@ -4,6 +4,7 @@ pub mod isolation;
 pub mod load;
 pub mod save;
 pub mod schema;
+pub mod unsupported;
 pub mod watch;
 
 pub use isolation::{DockerIsolationConfig, IsolationConfig};

@@ -38,6 +38,10 @@ pub struct Config {
     /// At most this many activity records are kept (oldest deleted first).
     #[serde(default = "default_activity_max_records")]
     pub activity_max_records: usize,
+    /// At most this many MCP client sessions are kept open (all surfaces together); the least
+    /// recently used one is closed when a new client would exceed it.
+    #[serde(default = "default_mcp_max_sessions")]
+    pub mcp_max_sessions: usize,
     /// Timeout for one upstream tool call, e.g. "2m", "30s".
     #[serde(default = "default_call_tool_timeout")]
     pub call_tool_timeout: String,
@@ -47,6 +51,21 @@ pub struct Config {
     /// Quarantine newly added servers.
     #[serde(default = "default_true")]
     pub quarantine_enabled: bool,
+    /// Refuse every config change from MCP and the REST API (the file stays the only way).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub read_only_mode: bool,
+    /// Turn off the MCP `upstream_servers` management tool.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub disable_management: bool,
+    /// Whether MCP clients may add servers (`upstream_servers add`).
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    pub allow_server_add: bool,
+    /// Whether MCP clients may remove servers (`upstream_servers remove`).
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    pub allow_server_remove: bool,
+    /// `/mcp`, `/mcp/all` and `/mcp/server/*` need the API key too.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub require_mcp_auth: bool,
     /// Global Docker isolation settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub docker_isolation: Option<super::isolation::DockerIsolationConfig>,
@@ -163,6 +182,12 @@ pub struct ServerConfig {
     /// Docker isolation settings of this server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub isolation: Option<super::isolation::IsolationConfig>,
+    /// When not empty, only these tools (upstream names) are exposed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enabled_tools: Vec<String>,
+    /// These tools (upstream names) are never exposed nor callable.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disabled_tools: Vec<String>,
     /// Creation time (RFC 3339), informational.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
@@ -206,6 +231,13 @@ impl ServerConfig {
     pub fn is_active(&self) -> bool {
         self.enabled && !self.quarantined.unwrap_or(false)
     }
+
+    /// Whether tool `name` may be exposed and called (`disabled_tools` wins over
+    /// `enabled_tools`; an empty `enabled_tools` allows every tool).
+    pub fn tool_allowed(&self, name: &str) -> bool {
+        !self.disabled_tools.iter().any(|t| t == name)
+            && (self.enabled_tools.is_empty() || self.enabled_tools.iter().any(|t| t == name))
+    }
 }
 
 impl Default for Config {
@@ -216,6 +248,9 @@ impl Default for Config {
 
 fn default_listen() -> String {
     DEFAULT_LISTEN.to_string()
+}
+fn default_mcp_max_sessions() -> usize {
+    crate::mcp::sessions::DEFAULT_MAX_SESSIONS
 }
 fn default_tools_limit() -> usize {
     15
@@ -234,6 +269,12 @@ fn default_call_tool_timeout() -> String {
 }
 fn default_true() -> bool {
     true
+}
+fn is_false(value: &bool) -> bool {
+    !value
+}
+fn is_true(value: &bool) -> bool {
+    *value
 }
 fn default_log_level() -> String {
     "info".to_string()

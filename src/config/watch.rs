@@ -5,6 +5,7 @@
 //! one; an invalid edit is reported (log + `CoreEvent::ConfigInvalid`) and the running
 //! config is kept. The core's own saves read back equal and are ignored.
 
+use crate::config::{Config, ServerConfig};
 use crate::core::Core;
 use crate::events::CoreEvent;
 use notify::{RecursiveMode, Watcher};
@@ -66,9 +67,13 @@ async fn run(
     }
 }
 
-/// Re-read the config file and apply it when it differs from the running config.
+/// Re-read the config file and apply it when it differs from the running config. The
+/// start-up quarantine rule applies before anything is spawned: a server that appears without
+/// a `quarantined` key and was never seen is quarantined (and written back to the file).
 pub async fn reload(core: &Core) {
     let path = core.config_path.clone();
+    let store = core.store.clone();
+    let mut changes = Vec::new();
     let outcome = core
         .reload_config(|current| {
             let mut next = read(&path)?;
@@ -76,12 +81,31 @@ pub async fn reload(core: &Core) {
                 // Keep the running key rather than locking every client out.
                 next.api_key = current.api_key.clone();
             }
+            let quarantined = crate::quarantine::quarantine_unknown(&mut next, |name| {
+                current.mcp_servers.iter().any(|s| s.name == name)
+                    || store.server_seen(name).unwrap_or(false)
+            });
+            crate::quarantine::record_file_quarantine(&quarantined, &next, &store, &path);
+            changes = server_changes(current, &next);
             Ok::<_, String>(next)
         })
         .await;
     match outcome {
         Ok(true) => {
-            tracing::info!(path = %path.display(), "applied an external edit of the config")
+            tracing::info!(path = %path.display(), "applied an external edit of the config");
+            for server in &core.config().mcp_servers {
+                let _ = store.mark_server_seen(&server.name);
+            }
+            for (action, before, after, changed) in &changes {
+                crate::manage::audit::server_change(
+                    core,
+                    crate::manage::Actor::File,
+                    action,
+                    before.as_ref(),
+                    after.as_ref(),
+                    changed,
+                );
+            }
         }
         Ok(false) => {}
         Err(error) => {
@@ -91,7 +115,36 @@ pub async fn reload(core: &Core) {
     }
 }
 
-fn read(path: &Path) -> Result<crate::config::Config, String> {
+type ServerChange = (
+    &'static str,
+    Option<ServerConfig>,
+    Option<ServerConfig>,
+    Vec<String>,
+);
+
+/// Servers added, removed or changed between two configs (for the activity log).
+fn server_changes(previous: &Config, next: &Config) -> Vec<ServerChange> {
+    let mut out = Vec::new();
+    for old in &previous.mcp_servers {
+        match next.mcp_servers.iter().find(|s| s.name == old.name) {
+            None => out.push(("remove", Some(old.clone()), None, Vec::new())),
+            Some(new) => {
+                let changed = crate::manage::patch::changed_fields(old, new);
+                if !changed.is_empty() {
+                    out.push(("patch", Some(old.clone()), Some(new.clone()), changed));
+                }
+            }
+        }
+    }
+    for new in &next.mcp_servers {
+        if !previous.mcp_servers.iter().any(|s| s.name == new.name) {
+            out.push(("add", None, Some(new.clone()), Vec::new()));
+        }
+    }
+    out
+}
+
+fn read(path: &Path) -> Result<Config, String> {
     match std::fs::metadata(path) {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             return Err(format!(

@@ -2,6 +2,8 @@
 //! the redacted server object, JSON Merge Patch of server definitions, and the operations
 //! that change the config through [`crate::core::Core::mutate_config`].
 
+pub mod actor;
+pub mod audit;
 pub mod ops;
 pub mod patch;
 pub mod view;

@@ -1,20 +1,13 @@
 //! Server operations for every surface; all writes go through [`Core::mutate_config`].
 
+pub use super::actor::Actor;
+use super::audit;
 use super::patch;
 use super::view::{find_view, ServerView};
 use crate::core::{ChangeError, Core};
 use serde_json::{Map, Value};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
-
-/// Who asks for a change. AI clients (MCP) can never lift a quarantine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Actor {
-    /// A person via REST, CLI, UI or tray.
-    Human,
-    /// An AI client via MCP `upstream_servers`.
-    AiClient,
-}
 
 /// Most log lines one request may return.
 pub const MAX_LOG_LINES: usize = 5000;
@@ -42,8 +35,39 @@ fn object(body: Value, what: &str) -> Result<Map<String, Value>, ChangeError> {
     }
 }
 
-/// Add a server. Unless a human explicitly sends `quarantined: false`, it starts
-/// quarantined when `quarantine_enabled` is on.
+/// An AI client may not add servers while `allow_server_add` is off, nor while
+/// `quarantine_enabled` is off (nothing could hold its server back for a person's review).
+fn check_ai_add(core: &Core) -> Result<(), ChangeError> {
+    let config = core.config();
+    if !config.allow_server_add {
+        return Err(ChangeError::Forbidden(
+            "adding servers from MCP is turned off (allow_server_add: false in mcp_config.json); a person adds servers with `mcpproxy upstream add`, the web UI or the REST API".into(),
+        ));
+    }
+    if !config.quarantine_enabled {
+        return Err(ChangeError::Forbidden(quarantine_off_message(
+            "add a server",
+        )));
+    }
+    Ok(())
+}
+
+fn quarantine_off_message(what: &str) -> String {
+    format!(
+        "an AI client cannot {what} while quarantine_enabled is false in mcp_config.json: nothing could hold it back for a person's approval; a person makes this change with the `mcpproxy upstream` commands, the web UI or the REST API"
+    )
+}
+
+/// What an AI client is told when its change waits for a person.
+pub fn approval_message(name: &str, fields: &[String]) -> String {
+    format!(
+        "The change to {} of server `{name}` waits for a person's approval: the server is quarantined and nothing of it runs until a person reviews it and runs `mcpproxy upstream approve {name}` (or approves it in the MCPProxy web UI or tray).",
+        fields.join(", ")
+    )
+}
+
+/// Add a server. Unless a person explicitly sends `quarantined: false`, it starts
+/// quarantined when `quarantine_enabled` is on; an AI client's server always does.
 pub async fn add(core: &Core, body: Value, actor: Actor) -> Result<ServerView, ChangeError> {
     let mut body = object(body, "the server")?;
     patch::check_fields(&body)?;
@@ -51,10 +75,13 @@ pub async fn add(core: &Core, body: Value, actor: Actor) -> Result<ServerView, C
         body.remove(*field);
     }
     let explicit = body.get("quarantined").and_then(Value::as_bool);
-    if actor == Actor::AiClient && explicit == Some(false) {
-        return Err(ChangeError::BadRequest(
-            "AI clients cannot add servers outside quarantine; a person approves them in the UI or CLI".into(),
-        ));
+    if actor.is_ai_client() {
+        if explicit == Some(false) {
+            return Err(ChangeError::BadRequest(
+                "AI clients cannot add servers outside quarantine; a person approves them in the UI or CLI".into(),
+            ));
+        }
+        check_ai_add(core)?;
     }
     if !body.contains_key("name") {
         return Err(ChangeError::BadRequest(
@@ -64,71 +91,144 @@ pub async fn add(core: &Core, body: Value, actor: Actor) -> Result<ServerView, C
     let mut server = patch::server_from_object(body)?;
     patch::reject_masks(&server)?;
     let name = server.name.clone();
-    core.mutate_config(move |cfg| {
-        if cfg.mcp_servers.iter().any(|s| s.name == server.name) {
-            return Err(ChangeError::Conflict(format!(
-                "a server named `{}` already exists; choose another name or PATCH the existing one",
-                server.name
-            )));
-        }
-        server.quarantined = match explicit {
-            Some(flag) => Some(flag),
-            None if cfg.quarantine_enabled => Some(true),
-            None => None,
-        };
-        let stamp = now();
-        server.created = Some(stamp.clone());
-        server.updated = Some(stamp);
-        cfg.mcp_servers.push(server);
-        Ok(())
-    })
-    .await?;
+    let added = core
+        .mutate_config(move |cfg| {
+            if cfg.mcp_servers.iter().any(|s| s.name == server.name) {
+                return Err(ChangeError::Conflict(format!(
+                    "a server named `{}` already exists; choose another name or PATCH the existing one",
+                    server.name
+                )));
+            }
+            server.quarantined = match explicit {
+                _ if actor.is_ai_client() => Some(true),
+                Some(flag) => Some(flag),
+                None if cfg.quarantine_enabled => Some(true),
+                None => None,
+            };
+            let stamp = now();
+            server.created = Some(stamp.clone());
+            server.updated = Some(stamp);
+            cfg.mcp_servers.push(server.clone());
+            Ok(server)
+        })
+        .await?;
+    audit::server_change(core, actor, "add", None, Some(&added), &[]);
+    if added.quarantined == Some(true) {
+        let why = format!("new server added through {}", actor.as_str());
+        audit::quarantine_decision(core, actor, &name, true, Some(why));
+    }
     view_of(core, &name)
 }
 
-/// Apply a JSON Merge Patch to server `name` (see [`patch::apply`]).
+/// The result of a patch.
+#[derive(Debug)]
+pub struct Patched {
+    /// The server after the change.
+    pub view: ServerView,
+    /// Set when an AI client's change put the server (back) into quarantine: what to tell it.
+    pub approval_required: Option<String>,
+}
+
+/// Apply a JSON Merge Patch to server `name` (see [`patch::apply`]). An AI client's change
+/// to what the server executes or where and how it connects ([`patch::REACH_FIELDS`]) puts
+/// it back into quarantine in the same atomic write, so nothing new runs before a person
+/// approves it; with `quarantine_enabled` off such a change is refused.
 pub async fn patch(
     core: &Core,
     name: &str,
     body: Value,
     actor: Actor,
-) -> Result<ServerView, ChangeError> {
+) -> Result<Patched, ChangeError> {
     let body = object(body, "the patch")?;
-    core.mutate_config(|cfg| {
-        let server = cfg
-            .mcp_servers
-            .iter_mut()
-            .find(|s| s.name == name)
-            .ok_or_else(|| not_found(name))?;
-        let mut next = patch::apply(server, &body)?;
-        if actor == Actor::AiClient
-            && server.quarantined == Some(true)
-            && next.quarantined != Some(true)
-        {
-            return Err(ChangeError::BadRequest(
-                "AI clients cannot lift a quarantine; a person approves servers in the UI or CLI"
-                    .into(),
-            ));
-        }
-        next.updated = Some(now());
-        *server = next;
-        Ok(())
+    let (before, after, changed, reach) = core
+        .mutate_config(|cfg| {
+            let quarantine_on = cfg.quarantine_enabled;
+            let server = cfg
+                .mcp_servers
+                .iter_mut()
+                .find(|s| s.name == name)
+                .ok_or_else(|| not_found(name))?;
+            let mut next = patch::apply(server, &body)?;
+            if actor.is_ai_client()
+                && server.quarantined == Some(true)
+                && next.quarantined != Some(true)
+            {
+                return Err(ChangeError::BadRequest(
+                    "AI clients cannot lift a quarantine; a person approves servers in the UI or CLI"
+                        .into(),
+                ));
+            }
+            let changed = patch::changed_fields(server, &next);
+            let reach: Vec<String> = changed
+                .iter()
+                .filter(|f| patch::REACH_FIELDS.contains(&f.as_str()))
+                .cloned()
+                .collect();
+            if actor.is_ai_client() && !reach.is_empty() {
+                if !quarantine_on {
+                    return Err(ChangeError::Forbidden(quarantine_off_message(&format!(
+                        "change {} of a server",
+                        reach.join(", ")
+                    ))));
+                }
+                next.quarantined = Some(true);
+            }
+            next.updated = Some(now());
+            let before = std::mem::replace(server, next.clone());
+            Ok((before, next, changed, reach))
+        })
+        .await?;
+    audit::server_change(core, actor, "patch", Some(&before), Some(&after), &changed);
+    let was = before.quarantined == Some(true);
+    let is = after.quarantined == Some(true);
+    if is && !was {
+        let why = if actor.is_ai_client() && !reach.is_empty() {
+            format!(
+                "AI client changed {}; waits for a person's approval",
+                reach.join(", ")
+            )
+        } else {
+            "quarantined by a patch".to_string()
+        };
+        audit::quarantine_decision(core, actor, name, true, Some(why));
+    }
+    if was && !is {
+        // Released by a person: its next tool list becomes the approval baseline, as with
+        // the unquarantine endpoint.
+        let _ = core.store.clear_approvals(name);
+        audit::quarantine_decision(core, actor, name, false, Some("released by a patch".into()));
+        core.events
+            .publish(crate::events::CoreEvent::ApprovalsChanged {
+                server: name.to_string(),
+            });
+    }
+    let approval_required =
+        (actor.is_ai_client() && !reach.is_empty()).then(|| approval_message(name, &reach));
+    Ok(Patched {
+        view: view_of(core, name)?,
+        approval_required,
     })
-    .await?;
-    view_of(core, name)
 }
 
 /// Remove server `name` (its connection and processes are stopped).
-pub async fn remove(core: &Core, name: &str) -> Result<(), ChangeError> {
-    core.mutate_config(|cfg| {
-        let before = cfg.mcp_servers.len();
-        cfg.mcp_servers.retain(|s| s.name != name);
-        if cfg.mcp_servers.len() == before {
-            return Err(not_found(name));
-        }
-        Ok(())
-    })
-    .await
+pub async fn remove(core: &Core, name: &str, actor: Actor) -> Result<(), ChangeError> {
+    if actor.is_ai_client() && !core.config().allow_server_remove {
+        return Err(ChangeError::Forbidden(
+            "removing servers from MCP is turned off (allow_server_remove: false in mcp_config.json); a person removes servers with `mcpproxy upstream remove`, the web UI or the REST API".into(),
+        ));
+    }
+    let removed = core
+        .mutate_config(|cfg| {
+            let index = cfg
+                .mcp_servers
+                .iter()
+                .position(|s| s.name == name)
+                .ok_or_else(|| not_found(name))?;
+            Ok(cfg.mcp_servers.remove(index))
+        })
+        .await?;
+    audit::server_change(core, actor, "remove", Some(&removed), None, &[]);
+    Ok(())
 }
 
 /// Enable or disable server `name`.
@@ -136,20 +236,31 @@ pub async fn set_enabled(
     core: &Core,
     name: &str,
     enabled: bool,
+    actor: Actor,
 ) -> Result<ServerView, ChangeError> {
-    core.mutate_config(|cfg| {
-        let server = cfg
-            .mcp_servers
-            .iter_mut()
-            .find(|s| s.name == name)
-            .ok_or_else(|| not_found(name))?;
-        if server.enabled != enabled {
-            server.enabled = enabled;
-            server.updated = Some(now());
-        }
-        Ok(())
-    })
-    .await?;
+    let server = core
+        .mutate_config(|cfg| {
+            let server = cfg
+                .mcp_servers
+                .iter_mut()
+                .find(|s| s.name == name)
+                .ok_or_else(|| not_found(name))?;
+            if server.enabled != enabled {
+                server.enabled = enabled;
+                server.updated = Some(now());
+            }
+            Ok(server.clone())
+        })
+        .await?;
+    let action = if enabled { "enable" } else { "disable" };
+    audit::server_change(
+        core,
+        actor,
+        action,
+        None,
+        Some(&server),
+        &["enabled".into()],
+    );
     view_of(core, name)
 }
 

@@ -36,7 +36,43 @@ pub const WRITABLE_FIELDS: &[&str] = &[
     "quarantined",
     "oauth",
     "isolation",
+    "enabled_tools",
+    "disabled_tools",
 ];
+
+/// Fields that decide what a server executes or where and how it connects. An AI client's
+/// change to any of them puts the server back into quarantine (see `ops::patch`).
+pub const REACH_FIELDS: &[&str] = &[
+    "protocol",
+    "command",
+    "args",
+    "working_dir",
+    "env",
+    "url",
+    "headers",
+    "oauth",
+    "isolation",
+    "enabled_tools",
+    "disabled_tools",
+];
+
+/// Top-level fields of a server definition whose value differs between `before` and
+/// `after` (informational `created`/`updated` are ignored), in a stable order.
+pub fn changed_fields(before: &ServerConfig, after: &ServerConfig) -> Vec<String> {
+    let as_map = |s: &ServerConfig| match serde_json::to_value(s) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    let (a, b) = (as_map(before), as_map(after));
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| !matches!(k.as_str(), "created" | "updated"))
+        .filter(|k| a.get(*k) != b.get(*k))
+        .cloned()
+        .collect()
+}
 
 /// What masks look like; such a value is never stored as a secret.
 const MASK_PREFIX: &str = "••••";
@@ -291,6 +327,24 @@ mod tests {
             .to_string();
         assert!(err.contains("enabled"), "{err}");
         assert!(!err.contains("topsecret-value"), "{err}");
+    }
+
+    #[test]
+    fn changed_fields_name_what_differs_and_a_masked_echo_changes_nothing() {
+        let masked = secrets::mask_value("Bearer 0123456789");
+        let same = apply(
+            &server(),
+            &patch(json!({"headers": {"Authorization": masked}, "updated": "x"})),
+        )
+        .unwrap();
+        assert!(changed_fields(&server(), &same).is_empty());
+        let next = apply(
+            &server(),
+            &patch(json!({"env": {"NODE_OPTIONS": "--require /x.js"}, "enabled": false})),
+        )
+        .unwrap();
+        assert_eq!(changed_fields(&server(), &next), vec!["enabled", "env"]);
+        assert!(REACH_FIELDS.contains(&"env") && !REACH_FIELDS.contains(&"enabled"));
     }
 
     #[test]

@@ -51,6 +51,10 @@ pub struct ServerView {
     /// issuer, token expiry, scopes and the last error (never a token).
     #[schema(value_type = Option<Object>)]
     pub oauth_status: Option<Value>,
+    /// Only these tools are exposed when not empty.
+    pub enabled_tools: Vec<String>,
+    /// Tools never exposed nor callable.
+    pub disabled_tools: Vec<String>,
     /// Docker isolation: the live status (image, container id/state, limits) once the server
     /// was started with isolation, else the configured settings.
     #[schema(value_type = Option<Object>)]
@@ -149,6 +153,8 @@ pub fn server_view(core: &Core, server: &ServerConfig) -> ServerView {
             .as_ref()
             .and_then(|s| s.oauth.as_ref())
             .and_then(|o| serde_json::to_value(o).ok()),
+        enabled_tools: shown.enabled_tools.clone(),
+        disabled_tools: shown.disabled_tools.clone(),
         isolation: status
             .as_ref()
             .and_then(|s| s.isolation.as_ref())

@@ -95,32 +95,35 @@ pub async fn call_upstream(
         duration_ms,
     });
     core.events.publish(CoreEvent::ToolCall(event));
-    // Every secret the core knows (any server's literals and resolved references): a tool
-    // may echo another server's credentials too.
-    let mut known_secrets: Vec<String> = core
-        .config()
-        .mcp_servers
-        .iter()
-        .flat_map(crate::secrets::mask::secret_values)
-        .chain(core.upstreams.all().iter().flat_map(|u| u.log.secrets()))
-        .collect();
-    known_secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    known_secrets.dedup();
-    let record = crate::store::recording::call_record(crate::store::recording::FinishedCall {
-        source: match source {
-            CallSource::Mcp => "mcp",
-            CallSource::Rest => "api",
-        },
-        server: &tool.server,
-        tool: &tool.tool.name,
-        args: &recorded_args,
-        result: &result,
-        duration_ms: duration_ms as i64,
-        request_id: context.map(|c| c.id.to_string()),
-        session_id: context.and_then(session_id),
-        known_secrets: &known_secrets,
+    // Every secret the core knows (any server's literals and resolved references, OAuth
+    // tokens, the API key): a tool may echo another server's credentials too. Masking and
+    // detection run off the async path, on a copy: the caller's result is never touched.
+    let scrubber = crate::secrets::known::scrubber(core);
+    let store = core.store.clone();
+    let recorded_result = result.clone();
+    let server = tool.server.clone();
+    let tool_name = tool.tool.name.to_string();
+    let request_id = context.map(|c| c.id.to_string());
+    let session_id = context.and_then(session_id);
+    tokio::task::spawn_blocking(move || {
+        let record = crate::store::recording::call_record(crate::store::recording::FinishedCall {
+            source: match source {
+                CallSource::Mcp => "mcp",
+                CallSource::Rest => "api",
+            },
+            server: &server,
+            tool: &tool_name,
+            args: &recorded_args,
+            result: &recorded_result,
+            duration_ms: duration_ms as i64,
+            request_id,
+            session_id,
+            scrubber: &scrubber,
+        });
+        if let Err(err) = store.record_activity(&record) {
+            tracing::warn!(%err, "could not record activity");
+        }
     });
-    crate::quarantine::record(core, record);
     result
 }
 

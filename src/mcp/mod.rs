@@ -11,12 +11,14 @@ pub mod proxy;
 pub mod read_cache;
 pub mod refusal;
 pub mod resolve;
+pub mod sessions;
 pub mod wire;
 
 use crate::core::Core;
 use rmcp::model::{Implementation, ServerConfig};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use sessions::{BoundedSessionManager, SessionBudget};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -40,24 +42,27 @@ pub(crate) fn http_config(shutdown: &CancellationToken) -> StreamableHttpServerC
         .with_cancellation_token(shutdown.child_token())
 }
 
-pub(crate) fn session_manager() -> Arc<LocalSessionManager> {
+/// A session manager whose sessions count against `budget` (see [`sessions`]).
+pub(crate) fn session_manager(budget: &Arc<SessionBudget>) -> Arc<BoundedSessionManager> {
     let mut manager = LocalSessionManager::default();
     manager.session_config.keep_alive = Some(SESSION_IDLE_TIMEOUT);
-    Arc::new(manager)
+    Arc::new(BoundedSessionManager::new(manager, budget.clone()))
 }
 
 /// Router with `/mcp`, `/mcp/all` and `/mcp/server/{name}`, guarded by Host/Origin validation.
 pub fn router(core: Arc<Core>, shutdown: &CancellationToken) -> axum::Router {
+    // One budget for every surface: `mcp_max_sessions` bounds the core's sessions in total.
+    let budget = SessionBudget::new(core.config().mcp_max_sessions);
     let proxy_core = core.clone();
     let proxy = StreamableHttpService::new(
         move || Ok(proxy::ProxyHandler::new(proxy_core.clone())),
-        session_manager(),
+        session_manager(&budget),
         http_config(shutdown),
     );
     let direct_core = core.clone();
     let direct = StreamableHttpService::new(
         move || Ok(direct::DirectHandler::new(direct_core.clone())),
-        session_manager(),
+        session_manager(&budget),
         http_config(shutdown),
     );
     axum::Router::new()
@@ -65,8 +70,12 @@ pub fn router(core: Arc<Core>, shutdown: &CancellationToken) -> axum::Router {
         .route_service("/mcp/", proxy)
         .route_service("/mcp/all", direct.clone())
         .route_service("/mcp/all/", direct)
-        .merge(passthrough::router(core.clone(), shutdown))
+        .merge(passthrough::router(core.clone(), shutdown, budget))
         .layer(axum::middleware::from_fn(wire::http_details))
+        .layer(axum::middleware::from_fn_with_state(
+            core.clone(),
+            crate::api::auth::require_mcp_key,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             guard::HostPolicy::from_core(&core),
             guard::validate_host_and_origin,

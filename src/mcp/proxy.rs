@@ -205,6 +205,13 @@ impl ProxyHandler {
             )
         };
         let failed = |err: ChangeError| err.to_string();
+        let config = core.config();
+        if config.disable_management {
+            return Err(MANAGEMENT_DISABLED.into());
+        }
+        if config.read_only_mode && !matches!(operation, "list" | "tail_log") {
+            return Err(crate::core::READ_ONLY_MESSAGE.into());
+        }
         let value = match operation {
             "list" => {
                 let servers = manage::server_views(core);
@@ -220,8 +227,12 @@ impl ProxyHandler {
                     Some(server) => server.clone(),
                     None => rest_of(&["operation"]),
                 };
-                let view = ops::add(core, server, Actor::AiClient).await.map_err(failed)?;
-                json!({"added": view})
+                let view = ops::add(core, server, Actor::Mcp).await.map_err(failed)?;
+                let name = view.name.clone();
+                let message = format!(
+                    "Server `{name}` was added in quarantine: nothing of it runs until a person reviews it and runs `mcpproxy upstream approve {name}` (or approves it in the MCPProxy web UI or tray)."
+                );
+                json!({"added": view, "approval_required": message})
             }
             "patch" | "update" => {
                 let name = str_arg(args, "name")?;
@@ -229,19 +240,23 @@ impl ProxyHandler {
                     Some(patch) => patch.clone(),
                     None => rest_of(&["operation", "name"]),
                 };
-                let view = ops::patch(core, name, patch, Actor::AiClient)
+                let patched = ops::patch(core, name, patch, Actor::Mcp)
                     .await
                     .map_err(failed)?;
-                json!({"updated": view})
+                let mut body = json!({"updated": patched.view});
+                if let Some(message) = patched.approval_required {
+                    body["approval_required"] = json!(message);
+                }
+                body
             }
             "remove" => {
                 let name = str_arg(args, "name")?;
-                ops::remove(core, name).await.map_err(failed)?;
+                ops::remove(core, name, Actor::Mcp).await.map_err(failed)?;
                 json!({"removed": name})
             }
             "enable" | "disable" => {
                 let name = str_arg(args, "name")?;
-                let view = ops::set_enabled(core, name, operation == "enable")
+                let view = ops::set_enabled(core, name, operation == "enable", Actor::Mcp)
                     .await
                     .map_err(failed)?;
                 json!({"server": view})
@@ -312,6 +327,9 @@ impl ProxyHandler {
     }
 }
 
+/// Why `upstream_servers` is refused while `disable_management` is on.
+pub const MANAGEMENT_DISABLED: &str = "server management from MCP is turned off (disable_management: true in mcp_config.json); a person manages servers in the MCPProxy web UI, tray, CLI or REST API";
+
 /// Message for a `server:tool` that is not in the catalog (the same text as a call gets).
 pub fn unknown_tool_message(core: &Core, name: &str) -> String {
     let server = name
@@ -366,7 +384,11 @@ impl ServerHandler for ProxyHandler {
         if self.direct_mode() {
             return Ok(direct::list(&self.core));
         }
-        Ok(ListToolsResult::with_all_items(builtin::tools()))
+        let mut tools = builtin::tools();
+        if self.core.config().disable_management {
+            tools.retain(|t| t.name != "upstream_servers");
+        }
+        Ok(ListToolsResult::with_all_items(tools))
     }
 
     async fn call_tool(

@@ -114,16 +114,16 @@ impl Action {
     ) -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
         match self {
             Action::Enable(name) => {
-                ops::set_enabled(core, name, true).await?;
+                ops::set_enabled(core, name, true, ops::Actor::Tray).await?;
             }
             Action::Disable(name) => {
-                ops::set_enabled(core, name, false).await?;
+                ops::set_enabled(core, name, false, ops::Actor::Tray).await?;
             }
             Action::Restart(name) => {
                 ops::restart(core, name).await?;
             }
             Action::Approve(name) => {
-                crate::quarantine::set_quarantined(core, name, false, "tray").await?
+                crate::quarantine::set_quarantined(core, name, false, ops::Actor::Tray).await?
             }
             Action::ApproveTools(name) => {
                 crate::quarantine::approve_tools(core, name, None, "tray").await?;

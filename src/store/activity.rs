@@ -36,6 +36,10 @@ pub struct ActivityRecord {
     pub response: Option<String>,
     /// Free-form detail (error message, what changed).
     pub detail: Option<String>,
+    /// Detection types of sensitive data found (and masked) in this record, e.g.
+    /// `aws_access_key`, `known_secret`; empty when none.
+    #[serde(default)]
+    pub sensitive_data: Vec<String>,
 }
 
 /// Which records to return.
@@ -56,13 +60,17 @@ pub struct ActivityFilter {
     pub until_ms: Option<i64>,
     /// Request id.
     pub request_id: Option<String>,
+    /// Only records with (`true`) or without (`false`) sensitive data.
+    pub sensitive: Option<bool>,
+    /// Only records where this detection type was found.
+    pub detection_type: Option<String>,
     /// Page size (default 50, max 1000).
     pub limit: Option<usize>,
     /// Records to skip.
     pub offset: Option<usize>,
 }
 
-const COLUMNS: &str = "id, ts_ms, kind, source, server, tool, status, duration_ms, request_id, session_id, arguments, response_size, response, detail";
+const COLUMNS: &str = "id, ts_ms, kind, source, server, tool, status, duration_ms, request_id, session_id, arguments, response_size, response, detail, sensitive_data";
 
 fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ActivityRecord> {
     let arguments: Option<String> = row.get(10)?;
@@ -81,6 +89,10 @@ fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ActivityRecord> {
         response_size: row.get(11)?,
         response: row.get(12)?,
         detail: row.get(13)?,
+        sensitive_data: row
+            .get::<_, Option<String>>(14)?
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default(),
     })
 }
 
@@ -99,6 +111,18 @@ impl ActivityFilter {
         text("tool", &self.tool);
         text("status", &self.status);
         text("request_id", &self.request_id);
+        match self.sensitive {
+            Some(true) => clauses.push("sensitive_data IS NOT NULL".to_string()),
+            Some(false) => clauses.push("sensitive_data IS NULL".to_string()),
+            None => {}
+        }
+        if let Some(kind) = &self.detection_type {
+            params.push(SqlValue::Text(kind.clone()));
+            clauses.push(format!(
+                "EXISTS (SELECT 1 FROM json_each(activity.sensitive_data) WHERE value = ?{})",
+                params.len()
+            ));
+        }
         if let Some(since) = self.since_ms {
             params.push(SqlValue::Integer(since));
             clauses.push(format!("ts_ms >= ?{}", params.len()));
@@ -126,8 +150,8 @@ impl Store {
             record.timestamp_ms
         };
         conn.execute(
-            "INSERT INTO activity (ts_ms, kind, source, server, tool, status, duration_ms, request_id, session_id, arguments, response_size, response, detail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            "INSERT INTO activity (ts_ms, kind, source, server, tool, status, duration_ms, request_id, session_id, arguments, response_size, response, detail, sensitive_data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             rusqlite::params![
                 ts,
                 record.kind,
@@ -142,6 +166,8 @@ impl Store {
                 record.response_size,
                 record.response,
                 record.detail,
+                (!record.sensitive_data.is_empty())
+                    .then(|| serde_json::to_string(&record.sensitive_data).unwrap_or_default()),
             ],
         )
         .map_err(|e| self.error(e))?;
@@ -248,6 +274,24 @@ mod tests {
         assert_eq!((rows.len(), total), (2, 11));
         let one = store.get_activity(all[0].id).unwrap().unwrap();
         assert_eq!(one, all[0]);
+        let mut flagged = call("c", "v", "success");
+        flagged.sensitive_data = vec!["aws_access_key".into(), "known_secret".into()];
+        let id = store.record_activity(&flagged).unwrap();
+        let only = |sensitive: Option<bool>, detection_type: Option<&str>| {
+            let filter = ActivityFilter {
+                sensitive,
+                detection_type: detection_type.map(str::to_string),
+                ..Default::default()
+            };
+            store.list_activity(&filter).unwrap()
+        };
+        let (rows, total) = only(Some(true), None);
+        assert_eq!((rows[0].id, total), (id, 1));
+        assert_eq!(rows[0].sensitive_data, flagged.sensitive_data);
+        assert_eq!(only(Some(false), None).1, 11);
+        assert_eq!(only(None, Some("aws_access_key")).1, 1);
+        assert_eq!(only(Some(true), Some("github_pat")).1, 0);
+        store.prune_activity(i64::MAX / 2, 11).unwrap();
         assert_eq!(store.prune_activity(i64::MAX / 2, 4).unwrap(), 7);
         assert_eq!(
             store.list_activity(&ActivityFilter::default()).unwrap().1,

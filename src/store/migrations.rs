@@ -52,6 +52,8 @@ const MIGRATIONS: &[&str] = &[
         name TEXT PRIMARY KEY,
         created_ms INTEGER NOT NULL
     );",
+    // 4: detection types of sensitive data found in a record (JSON array; NULL when none).
+    "ALTER TABLE activity ADD COLUMN sensitive_data TEXT;",
 ];
 
 /// Bring `conn` to the newest schema.

@@ -258,15 +258,22 @@ async fn connect_stdio(
     let group = spawned.group;
     let stderr_task = spawned.stderr_task;
     match handshake(handler, spawned.transport).await {
-        Ok(service) => Ok(Connection {
-            peer: service.peer().clone(),
-            service,
-            group: Some(group),
-            transport: "stdio",
-            container: None,
-        }),
+        Ok(service) => {
+            group.server_ready();
+            Ok(Connection {
+                peer: service.peer().clone(),
+                service,
+                group: Some(group),
+                transport: "stdio",
+                container: None,
+            })
+        }
         Err(err) => {
-            stdio::terminate_group(group.pgid(), Duration::from_secs(2)).await;
+            // The failed handshake dropped the transport (stdin is closed): a short wait for a
+            // server that is exiting anyway, then the usual SIGTERM/SIGKILL of its tree.
+            group
+                .shut_down(Duration::from_secs(2), super::supervisor::KILL_GRACE)
+                .await;
             // The process is gone: let the stderr copy reach EOF so its last line can be shown.
             if let Some(task) = stderr_task {
                 let _ = tokio::time::timeout(Duration::from_secs(1), task).await;

@@ -77,11 +77,14 @@ pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> 
     }
     let program = resolve_command(&spec.command, &spec.env)
         .map_err(|msg| std::io::Error::new(std::io::ErrorKind::NotFound, msg))?;
+    let shimmed = spec.shim.is_some() && cfg!(target_os = "linux");
     let mut command = match &spec.shim {
         Some(shim) if cfg!(target_os = "linux") => {
             let mut command = tokio::process::Command::new(shim);
             command
                 .arg(super::shim::SHIM_ARG)
+                .arg(super::shim::GRACE_ARG)
+                .arg(super::supervisor::KILL_GRACE.as_millis().to_string())
                 .arg("--")
                 .arg(&program)
                 .env(super::shim::PARENT_ENV, std::process::id().to_string());
@@ -135,6 +138,7 @@ pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> 
         group: ProcessGroup {
             pgid,
             child: Some(child),
+            shimmed,
         },
         stderr_task,
     })
@@ -145,16 +149,66 @@ pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> 
 /// Dropping it while the group is still alive sends SIGTERM to the group — synchronously, so
 /// a cancelled connect or a runtime shutting down still asks the shim to end the server's tree
 /// (the shim escalates to SIGKILL after its grace period). Orderly paths call
-/// [`terminate_group`] with [`ProcessGroup::pgid`] first, which leaves nothing to do here.
+/// [`ProcessGroup::shut_down`] first, which leaves nothing to do here.
 pub struct ProcessGroup {
     pgid: i32,
     child: Option<tokio::process::Child>,
+    /// The direct child is the shim (which ends the server's tree itself).
+    shimmed: bool,
 }
+
+/// Extra time the core gives the shim beyond its own grace period before SIGKILLing it (the
+/// shim needs it to SIGKILL the server's tree; a SIGKILLed shim would orphan it).
+const SHIM_MARGIN: Duration = Duration::from_secs(2);
 
 impl ProcessGroup {
     /// Process group id (== pid of the direct child).
     pub fn pgid(&self) -> i32 {
         self.pgid
+    }
+
+    /// Tell the shim that `initialize` succeeded, so it can find the server process behind a
+    /// wrapper and report its exit (see [`super::shim`]). No-op without the shim.
+    pub fn server_ready(&self) {
+        if self.shimmed {
+            use nix::sys::signal::{kill, Signal};
+            let _ = kill(nix::unistd::Pid::from_raw(self.pgid), Signal::SIGUSR1);
+        }
+    }
+
+    /// Tell the shim that the core is about to close the connection, so the server exiting
+    /// now is a graceful stop rather than a crash. Call before closing stdin; no-op without
+    /// the shim.
+    pub fn closing(&self) {
+        if self.shimmed {
+            use nix::sys::signal::{kill, Signal};
+            let _ = kill(nix::unistd::Pid::from_raw(self.pgid), Signal::SIGUSR2);
+        }
+    }
+
+    /// Wait up to `timeout` for the direct child to exit; true when it did.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> bool {
+        match self.child.as_mut() {
+            Some(child) => matches!(tokio::time::timeout(timeout, child.wait()).await, Ok(Ok(_))),
+            None => true,
+        }
+    }
+
+    /// The seed's shutdown, after the connection (and so the server's stdin) was closed: wait
+    /// up to `close_timeout` for the server to exit by itself, then SIGTERM its group, and
+    /// SIGKILL what is left `kill_grace` later (the shim does both for the server's whole tree,
+    /// descendants in other groups included).
+    pub async fn shut_down(mut self, close_timeout: Duration, kill_grace: Duration) {
+        let exited = self.wait_exit(close_timeout).await;
+        if exited && !group_alive(self.pgid) {
+            return;
+        }
+        let grace = if self.shimmed {
+            kill_grace + SHIM_MARGIN
+        } else {
+            kill_grace
+        };
+        terminate_group(self.pgid, grace).await;
     }
 }
 

@@ -4,7 +4,6 @@ use super::client::{UpstreamClient, UpstreamSignal};
 use super::connect::{self, Connection, ResolvedServer};
 use super::oauth::ServerAuth;
 use super::state::ConnectionState;
-use super::stdio;
 use super::Upstream;
 use crate::events::CoreEvent;
 use std::sync::Arc;
@@ -232,6 +231,13 @@ async fn login_needed(auth: Option<&ServerAuth>) {
     }
 }
 
+/// The upstream's tools minus those its config hides (`enabled_tools` / `disabled_tools`):
+/// what is not here is on no surface and cannot be called.
+fn allowed_tools(upstream: &Upstream, mut tools: Vec<rmcp::model::Tool>) -> Vec<rmcp::model::Tool> {
+    tools.retain(|t| upstream.config.tool_allowed(&t.name));
+    tools
+}
+
 async fn ready_loop(
     upstream: &Arc<Upstream>,
     conn: Connection,
@@ -257,7 +263,7 @@ async fn ready_loop(
         s.retry_count = 0;
         s.transport = Some(conn.transport);
         s.server_info = server_info.clone();
-        s.tools = Arc::new(tools);
+        s.tools = Arc::new(allowed_tools(upstream, tools));
     });
     let Connection {
         peer,
@@ -266,7 +272,12 @@ async fn ready_loop(
         transport: _,
         container,
     } = conn;
-    let stop = service.cancellation_token();
+    let cancel = service.cancellation_token();
+    // Closing the connection closes the server's stdin; the shim must know that first.
+    let stop = CloseSignal {
+        group: group.as_ref(),
+        cancel,
+    };
     let mut ended = tokio::spawn(service.waiting());
     let mut health = tokio::time::interval_at(
         tokio::time::Instant::now() + HEALTH_INTERVAL,
@@ -305,6 +316,7 @@ async fn ready_loop(
                     match tokio::time::timeout(Duration::from_secs(30), peer.list_all_tools()).await {
                         Ok(Ok(tools)) => {
                             upstream.log.event(&format!("tool list changed: {} tools", tools.len()));
+                            let tools = allowed_tools(upstream, tools);
                             upstream.set_status(|s| s.tools = Arc::new(tools));
                         }
                         Ok(Err(err)) => upstream.log.event(&format!("re-listing tools failed: {err}")),
@@ -333,11 +345,12 @@ async fn ready_loop(
     };
     upstream.set_peer(None);
     if let Some(group) = group {
-        upstream
-            .log
-            .event("connection closed; ending the process group");
-        stdio::terminate_group(group.pgid(), KILL_GRACE).await;
-        upstream.log.event("process group ended");
+        upstream.log.event(&format!(
+            "connection closed; waiting up to {}s for the server to exit",
+            CLOSE_TIMEOUT.as_secs()
+        ));
+        group.shut_down(CLOSE_TIMEOUT, KILL_GRACE).await;
+        upstream.log.event("server process ended");
     }
     if let Some(container) = container {
         upstream.isolation.discard(&container, KILL_GRACE).await;
@@ -363,12 +376,30 @@ pub(crate) async fn close_connection(conn: Connection, isolation: &crate::docker
         ..
     } = conn;
     let mut service = service;
+    if let Some(group) = &group {
+        group.closing();
+    }
     let _ = service.close_with_timeout(CLOSE_TIMEOUT).await;
     if let Some(group) = group {
-        stdio::terminate_group(group.pgid(), KILL_GRACE).await;
+        group.shut_down(CLOSE_TIMEOUT, KILL_GRACE).await;
     }
     if let Some(container) = container {
         isolation.discard(&container, KILL_GRACE).await;
+    }
+}
+
+/// Closes a ready connection, telling the shim first (see [`super::stdio::ProcessGroup::closing`]).
+struct CloseSignal<'a> {
+    group: Option<&'a super::stdio::ProcessGroup>,
+    cancel: rmcp::service::RunningServiceCancellationToken,
+}
+
+impl CloseSignal<'_> {
+    fn cancel(self) {
+        if let Some(group) = self.group {
+            group.closing();
+        }
+        self.cancel.cancel();
     }
 }
 

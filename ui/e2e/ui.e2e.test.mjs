@@ -379,6 +379,36 @@ describe("web UI", () => {
     await shot("12-activity");
   });
 
+  test("activity page: sensitive-data filter and badge; the detected key is masked", async () => {
+    const awsKey = "AKIAZXCVBNMASDFGHJ12";
+    const { json } = await core.api("POST", "/tools/call", { name: "fx:echo", args: { message: `deploy with ${awsKey}` } });
+    assert.equal(json?.data?.content?.[0]?.text, `deploy with ${awsKey}`, "the caller gets the response unchanged");
+    await core.api("POST", "/tools/call", { name: "fx:echo", args: { message: "nothing secret here" } });
+    await page.goto(`${core.base}/ui/#/activity`);
+    const filters = page.getByRole("form", { name: "Activity filters" });
+    await filters.getByLabel("Sensitive data").selectOption("true");
+    await filters.getByLabel("Detection type").fill("aws_access_key");
+    await filters.getByRole("button", { name: "Apply" }).click();
+    const table = page.getByRole("table", { name: "Activity" });
+    const badge = table.getByTestId("sensitive-badge").first();
+    await badge.waitFor();
+    assert.match(await badge.getAttribute("title"), /aws_access_key/);
+    await waitFor("only flagged records listed", async () => {
+      const rows = await table.locator("tbody tr").count();
+      const badges = await table.getByTestId("sensitive-badge").count();
+      return rows > 0 && rows === badges ? true : null;
+    });
+    await table.locator("tbody tr").first().click();
+    const drawer = page.getByRole("complementary", { name: "Activity detail" });
+    await drawer.getByTestId("sensitive-types").getByText(/aws_access_key/).waitFor();
+    const content = await pageContent();
+    assert.ok(!content.includes(awsKey), "the detected key is in the DOM");
+    assert.ok(content.includes("••••12 (20 chars)"), "the masked key is shown");
+    await shot("12b-activity-sensitive");
+    await page.getByRole("button", { name: "Close" }).click();
+    await filters.getByRole("button", { name: "Reset" }).click();
+  });
+
   test("servers page: disable and enable follow the core live", async () => {
     await page.goto(`${core.base}/ui/#/servers`);
     const fx = page.locator('tr[data-server="fx"]');

@@ -55,9 +55,18 @@ pub async fn wait_connected(
         .map_err(|refusal| refusal.to_mcp_error())
 }
 
+/// Whether the server's config lets clients see and call `tool` (`enabled_tools` /
+/// `disabled_tools`).
+fn tool_allowed(core: &Core, server: &str, tool: &str) -> bool {
+    core.upstreams
+        .get(server)
+        .is_none_or(|u| u.config().tool_allowed(tool))
+}
+
 /// The tools of `server` a client may see: with tool approval on (`quarantine_enabled`),
 /// only tools whose definition matches the approved one (new and changed tools are hidden).
-pub fn visible_tools(core: &Core, server: &str, tools: Vec<Tool>) -> Vec<Tool> {
+pub fn visible_tools(core: &Core, server: &str, mut tools: Vec<Tool>) -> Vec<Tool> {
+    tools.retain(|t| tool_allowed(core, server, &t.name));
     let statuses = core.catalog.evaluate(server, &tools);
     tools
         .into_iter()
@@ -71,6 +80,14 @@ pub fn visible_tools(core: &Core, server: &str, tools: Vec<Tool>) -> Vec<Tool> {
 /// -32602, the spec's form) when the upstream does not list it, and with the reason and how
 /// to approve while it is new or changed since approval. An unlisted tool is never forwarded.
 pub fn check_tool_call(core: &Core, server: &str, tool: &str) -> Result<(), McpError> {
+    if !tool_allowed(core, server, tool) {
+        return Err(McpError::invalid_request(
+            format!(
+                "tool `{tool}` of server `{server}` is turned off in mcp_config.json (`disabled_tools` / `enabled_tools` of the server); a person can change that"
+            ),
+            None,
+        ));
+    }
     match tool_block(core, server, tool, tool) {
         None => Ok(()),
         Some(refusal) => {

@@ -12,19 +12,19 @@ use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use handler::PassthroughHandler;
 use http::StatusCode;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::StreamableHttpService;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
-type Service = StreamableHttpService<PassthroughHandler, LocalSessionManager>;
+type Service = StreamableHttpService<PassthroughHandler, super::sessions::BoundedSessionManager>;
 
 /// One MCP service (with its own sessions) per server name, created on first use.
 struct Services {
     core: Arc<Core>,
     shutdown: CancellationToken,
+    budget: Arc<super::sessions::SessionBudget>,
     by_name: Mutex<HashMap<String, Service>>,
 }
 
@@ -38,7 +38,7 @@ impl Services {
                 let server = name.to_string();
                 StreamableHttpService::new(
                     move || Ok(PassthroughHandler::new(core.clone(), server.clone())),
-                    super::session_manager(),
+                    super::session_manager(&self.budget),
                     super::http_config(&self.shutdown),
                 )
             })
@@ -81,11 +81,16 @@ async fn serve(
 }
 
 /// Routes `/mcp/server/{name}` (and with a trailing slash). Needs a Tokio runtime.
-pub fn router(core: Arc<Core>, shutdown: &CancellationToken) -> axum::Router {
+pub fn router(
+    core: Arc<Core>,
+    shutdown: &CancellationToken,
+    budget: Arc<super::sessions::SessionBudget>,
+) -> axum::Router {
     tokio::spawn(reconnects::announce(core.clone(), shutdown.child_token()));
     let services = Arc::new(Services {
         core,
         shutdown: shutdown.clone(),
+        budget,
         by_name: Mutex::new(HashMap::new()),
     });
     axum::Router::new()

@@ -97,6 +97,14 @@ impl OAuthRegistry {
         self.get(name).filter(|a| a.is_active()).map(|a| a.status())
     }
 
+    /// Every OAuth token value held this run, over all servers (for masking records).
+    pub fn token_values(&self) -> Vec<String> {
+        self.lock()
+            .values()
+            .flat_map(|a| a.token_values())
+            .collect()
+    }
+
     /// Forget `name` (server removed from the config).
     pub fn remove(&self, name: &str) {
         self.lock().remove(name);

@@ -101,8 +101,13 @@ pub struct ServerAuth {
     refresh_due: Mutex<Option<tokio::time::Instant>>,
     refresh_failures: Mutex<u32>,
     login_cancel: Mutex<CancellationToken>,
+    /// Token values held this run (newest last), masked in activity records.
+    token_values: Mutex<Vec<String>>,
     me: Weak<ServerAuth>,
 }
+
+/// How many token values [`ServerAuth::token_values`] remembers.
+const REMEMBERED_TOKENS: usize = 8;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -141,6 +146,7 @@ impl ServerAuth {
             refresh_due: Mutex::new(None),
             refresh_failures: Mutex::new(0),
             login_cancel: Mutex::new(CancellationToken::new()),
+            token_values: Mutex::new(Vec::new()),
             me: me.clone(),
         })
     }
@@ -226,13 +232,31 @@ impl ServerAuth {
         })
     }
 
+    /// Access and refresh tokens obtained or loaded this run (for masking; never shown).
+    pub fn token_values(&self) -> Vec<String> {
+        lock(&self.token_values).clone()
+    }
+
+    fn remember_tokens(&self, tokens: Vec<String>) {
+        let mut held = lock(&self.token_values);
+        for token in tokens {
+            if !held.contains(&token) {
+                held.push(token);
+            }
+        }
+        let excess = held.len().saturating_sub(REMEMBERED_TOKENS);
+        held.drain(..excess);
+    }
+
     fn on_store_event(&self, event: StoreEvent) {
         match event {
             StoreEvent::Saved {
                 expires_at,
                 scopes,
                 has_refresh_token,
+                tokens,
             } => {
+                self.remember_tokens(tokens);
                 let refreshed = !self.exchanging.load(Ordering::SeqCst);
                 self.schedule_refresh(expires_at, has_refresh_token);
                 *lock(&self.refresh_failures) = 0;
@@ -419,6 +443,7 @@ impl ServerAuth {
         let Some(creds) = creds.filter(|c| c.token_response.is_some()) else {
             return Ok(false);
         };
+        self.remember_tokens(store::token_values(&creds));
         let record: Option<ClientRecord> = self
             .backend
             .get_json(&store::client_entry(&self.name, &found.issuer))

@@ -186,9 +186,25 @@ pub enum StoreEvent {
         scopes: Vec<String>,
         /// Whether a refresh token is held.
         has_refresh_token: bool,
+        /// The access and refresh token values (so records can mask them).
+        tokens: Vec<String>,
     },
     /// The authorization server rejected the refresh token (`invalid_grant`).
     RefreshRejected,
+}
+
+/// The access and refresh token values of `credentials`.
+pub fn token_values(credentials: &StoredCredentials) -> Vec<String> {
+    use oauth2::TokenResponse;
+    credentials
+        .token_response
+        .as_ref()
+        .map(|t| {
+            std::iter::once(t.access_token().secret().clone())
+                .chain(t.refresh_token().map(|r| r.secret().clone()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Callback receiving [`StoreEvent`]s.
@@ -252,6 +268,7 @@ impl CredentialStore for TokenStore {
                 .token_response
                 .as_ref()
                 .is_some_and(|t| t.refresh_token().is_some()),
+            tokens: token_values(&credentials),
         });
         Ok(())
     }

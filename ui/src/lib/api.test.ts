@@ -25,6 +25,7 @@ describe("ApiClient", () => {
     expect(await c.get("/servers")).toEqual({ servers: [] });
     expect(calls[0].url).toBe("http://core/api/v1/servers");
     expect((calls[0].init.headers as Record<string, string>)["X-API-Key"]).toBe("k1");
+    expect((calls[0].init.headers as Record<string, string>)["X-MCPProxy-Source"]).toBe("ui");
   });
 
   it("sends merge patches with the merge-patch content type", async () => {

@@ -39,7 +39,8 @@ export class ApiClient {
   ) {}
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const headers: Record<string, string> = { Accept: "application/json" };
+    // Names the surface for the activity log (the core records who changed what).
+    const headers: Record<string, string> = { Accept: "application/json", "X-MCPProxy-Source": "ui" };
     const key = this.getKey();
     if (key) headers["X-API-Key"] = key;
     let body: string | undefined;

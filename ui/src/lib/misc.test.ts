@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { activityQuery, emptyFilters, validateRange } from "./activity";
+import { activityQuery, emptyFilters, sensitiveBadge, validateRange } from "./activity";
 import { duration, relativeTime, statusTone } from "./format";
 import { href, parseRoute } from "./router";
 
@@ -34,6 +34,24 @@ describe("activity query", () => {
     expect(q.has("tool")).toBe(false);
     expect(q.get("limit")).toBe("50");
     expect(q.get("offset")).toBe("100");
+  });
+
+  it("sends the sensitive-data filters under the API's names", () => {
+    const q = new URLSearchParams(activityQuery({ ...emptyFilters(), sensitive: "true", detection_type: " aws_access_key " }, 50, 0));
+    expect(q.get("sensitive_data")).toBe("true");
+    expect(q.get("detection_type")).toBe("aws_access_key");
+    const none = new URLSearchParams(activityQuery(emptyFilters(), 50, 0));
+    expect(none.has("sensitive_data")).toBe(false);
+    expect(none.has("detection_type")).toBe(false);
+  });
+
+  it("badges detections", () => {
+    expect(sensitiveBadge([])).toBeNull();
+    expect(sensitiveBadge(undefined)).toBeNull();
+    expect(sensitiveBadge(["aws_access_key"])?.text).toBe("aws_access_key");
+    const two = sensitiveBadge(["aws_access_key", "known_secret"]);
+    expect(two?.text).toBe("aws_access_key +1");
+    expect(two?.title).toContain("known_secret");
   });
 
   it("refuses a reversed range", () => {

@@ -88,6 +88,8 @@ export interface ActivityRecord {
   response_size?: number | null;
   response?: string | null;
   detail?: string | null;
+  /** Detection types of sensitive data found (and masked) in the record. */
+  sensitive_data?: string[];
 }
 
 /** `GET /api/v1/status`. */
