@@ -152,9 +152,26 @@ async fn upstream_client_passes_client_scenarios() {
     }
 }
 
-/// `(scenario, check id)` of every check that passed in a run's saved results.
-fn passed_checks(out_dir: &Path) -> BTreeSet<(String, String)> {
-    let mut passed = BTreeSet::new();
+/// The scenario of a results directory `server-<scenario>-<YYYY-MM-DDTHH-MM-SS-mmmZ>`.
+fn scenario_of(dir: &str) -> String {
+    let rest = dir.strip_prefix("server-").unwrap_or(dir);
+    let bytes = rest.as_bytes();
+    let stamp = (0..rest.len()).find(|&i| {
+        let d = |j: usize| bytes.get(i + j).is_some_and(u8::is_ascii_digit);
+        bytes[i] == b'-'
+            && (1..=4).all(d)
+            && bytes.get(i + 5) == Some(&b'-')
+            && bytes.get(i + 11) == Some(&b'T')
+    });
+    rest[..stamp.unwrap_or(rest.len())].to_string()
+}
+
+/// A run's checks: `(scenario, check id)` → `None` when it passed, else its error message.
+type Checks = std::collections::BTreeMap<(String, String), Option<String>>;
+
+/// Every check of a run's saved results.
+fn run_checks(out_dir: &Path) -> Checks {
+    let mut all = Checks::new();
     for entry in std::fs::read_dir(out_dir).unwrap().flatten() {
         let checks = entry.path().join("checks.json");
         let Ok(text) = std::fs::read_to_string(&checks) else {
@@ -162,21 +179,33 @@ fn passed_checks(out_dir: &Path) -> BTreeSet<(String, String)> {
         };
         // Directory: `server-<scenario>-<timestamp>`.
         let dir = entry.file_name().to_string_lossy().to_string();
-        let scenario = dir
-            .strip_prefix("server-")
-            .and_then(|rest| rest.rsplit_once("-20").map(|(scenario, _)| scenario))
-            .unwrap_or(&dir)
-            .to_string();
+        let scenario = scenario_of(&dir);
         let checks: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
-        for check in checks.iter().filter(|c| c["status"] == "SUCCESS") {
-            passed.insert((scenario.clone(), check["id"].as_str().unwrap().to_string()));
+        for check in checks.iter().filter(|c| c["status"] != "INFO") {
+            let key = (scenario.clone(), check["id"].as_str().unwrap().to_string());
+            let outcome = (check["status"] != "SUCCESS").then(|| {
+                check["errorMessage"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            });
+            all.insert(key, outcome);
         }
     }
-    passed
+    all
 }
 
-/// Every server scenario against `url`, judged by nobody: the checks that passed.
-async fn server_checks(run: &str, url: &str) -> BTreeSet<(String, String)> {
+/// The checks of `checks` that passed.
+fn passed(checks: &Checks) -> BTreeSet<(String, String)> {
+    checks
+        .iter()
+        .filter(|(_, outcome)| outcome.is_none())
+        .map(|(key, _)| key.clone())
+        .collect()
+}
+
+/// Every server scenario against `url`, judged by nobody: every check with its outcome.
+async fn server_checks(run: &str, url: &str) -> Checks {
     let out_dir = results_dir(run);
     let _ = std::fs::remove_dir_all(&out_dir);
     std::fs::create_dir_all(&out_dir).unwrap();
@@ -200,59 +229,86 @@ async fn server_checks(run: &str, url: &str) -> BTreeSet<(String, String)> {
         String::from_utf8_lossy(&output.stderr)
     );
     std::fs::write(out_dir.join("output.txt"), &text).unwrap();
-    let passed = passed_checks(&out_dir);
+    let checks = run_checks(&out_dir);
     eprintln!(
-        "conformance `{run}`: {} checks passed in {:.1}s",
-        passed.len(),
+        "conformance `{run}`: {} of {} checks passed in {:.1}s",
+        passed(&checks).len(),
+        checks.len(),
         started.elapsed().as_secs_f64()
     );
-    passed
+    checks
 }
 
-/// The differences docs/conformance.md allows: `(scenario, check id)` rows of its table
-/// between the `everything-differences` markers.
-fn allowed_differences() -> BTreeSet<(String, String)> {
+/// One row of the differences docs/conformance.md allows.
+struct Allowed {
+    scenario: String,
+    check: String,
+    /// Text the check's failure message through the proxy contains.
+    answer: String,
+}
+
+/// The rows of docs/conformance.md's table between the `everything-differences` markers:
+/// `| scenario | check | answer through the proxy contains | why |`.
+fn allowed_differences() -> Vec<Allowed> {
     let doc = std::fs::read_to_string(root().join("docs/conformance.md")).unwrap();
     let start = doc
         .find("<!-- everything-differences:start -->")
         .expect("docs/conformance.md has the everything-differences table");
     let end = doc.find("<!-- everything-differences:end -->").unwrap();
+    let cell = |c: &str| c.trim().trim_matches('`').to_string();
     doc[start..end]
         .lines()
         .filter_map(|line| {
             let cells: Vec<&str> = line.trim().trim_matches('|').split('|').collect();
-            let [scenario, check, reason] = cells.as_slice() else {
+            let [scenario, check, answer, reason] = cells.as_slice() else {
                 return None;
             };
-            let (scenario, check) = (
-                scenario.trim().trim_matches('`'),
-                check.trim().trim_matches('`'),
-            );
+            let scenario = cell(scenario);
             if scenario.is_empty() || scenario == "Scenario" || scenario.starts_with("---") {
                 return None;
             }
             assert!(
-                reason.trim().len() > 10,
-                "docs/conformance.md lists {scenario}/{check} without a reason"
+                reason.trim().len() > 10 && !cell(answer).is_empty(),
+                "docs/conformance.md lists {scenario} without the proxy's answer and a reason"
             );
-            Some((scenario.to_string(), check.to_string()))
+            Some(Allowed {
+                scenario,
+                check: cell(check),
+                answer: cell(answer),
+            })
         })
         .collect()
 }
 
-/// Checks that pass directly but not through the proxy (minus the allowed ones), and allowed
-/// entries that pass again (stale).
-fn judge(run: &str, direct: &BTreeSet<(String, String)>, proxied: &BTreeSet<(String, String)>) {
+/// Fails on checks that pass directly but not through the proxy unless allowed, on allowed
+/// ones that pass again (stale), and on allowed ones whose answer is not the one documented.
+fn judge(run: &str, direct: &Checks, proxied: &Checks) {
     let allowed = allowed_differences();
-    let lost: Vec<_> = direct
-        .difference(proxied)
-        .filter(|c| !allowed.contains(*c))
+    let is_allowed = |key: &(String, String)| {
+        allowed
+            .iter()
+            .any(|a| a.scenario == key.0 && a.check == key.1)
+    };
+    let proxied_passed = passed(proxied);
+    let lost: Vec<_> = passed(direct)
+        .into_iter()
+        .filter(|key| !proxied_passed.contains(key) && !is_allowed(key))
         .collect();
-    let stale: Vec<_> = allowed.iter().filter(|c| proxied.contains(*c)).collect();
+    let mut wrong = Vec::new();
+    for entry in &allowed {
+        let key = (entry.scenario.clone(), entry.check.clone());
+        match proxied.get(&key) {
+            Some(Some(message)) if message.contains(&entry.answer) => {}
+            outcome => wrong.push(format!(
+                "{}/{}: documented answer `{}`, got {outcome:?}",
+                entry.scenario, entry.check, entry.answer
+            )),
+        }
+    }
     assert!(
-        lost.is_empty() && stale.is_empty(),
+        lost.is_empty() && wrong.is_empty(),
         "`{run}`: checks that pass against server-everything directly but not through \
-         /mcp/server/NAME: {lost:?}; listed in docs/conformance.md but passing now: {stale:?} \
+         /mcp/server/NAME: {lost:?}; docs/conformance.md entries that do not match: {wrong:?} \
          (results under {})",
         results_dir(run).display()
     );
@@ -264,7 +320,7 @@ async fn everything_through_passthrough_passes_what_it_passes_directly() {
     let url = format!("http://127.0.0.1:{}/mcp", everything.port);
     let direct = server_checks("everything-direct", &url).await;
     assert!(
-        direct.len() >= 10,
+        passed(&direct).len() >= 10,
         "the direct run found too few passing checks: {direct:?}"
     );
 

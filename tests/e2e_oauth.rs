@@ -599,17 +599,15 @@ fn refusal_of(result: &rmcp::model::CallToolResult) -> Value {
 }
 
 /// An authorization server that lists only `client_secret_post` (and refuses public-client
-/// registrations) gets a confidential registration; after `auth logout` every surface says
-/// that the server waits for a login, with the command, instead of "unknown tool".
+/// registrations) gets a confidential registration, and the login works with its secret.
 #[tokio::test(flavor = "multi_thread")]
-async fn registers_as_the_server_supports_and_login_required_is_said_everywhere() {
+async fn registers_with_a_method_the_authorization_server_supports() {
     let env = [("AUTH_METHODS", "client_secret_post")];
     let Some(LoggedIn {
         fixture,
         proxy,
-        all,
         name,
-        tool,
+        ..
     }) = logged_in_with(3600, "confidential", "http", &env).await
     else {
         return;
@@ -617,7 +615,25 @@ async fn registers_as_the_server_supports_and_login_required_is_said_everywhere(
     let stats = fixture.stats().await;
     assert_eq!(stats["registrations"], 1, "{stats}");
     assert_eq!(stats["refused_registrations"], 0, "{stats}");
+    assert_eq!(stats["code_exchanges"], 1, "{stats}");
+    let _ = store::forget_server(&SecretBackend::Keyring, &name).await;
+    drop(proxy);
+}
 
+/// After `auth logout` every surface says that the server waits for a login, with the
+/// command, instead of "unknown tool" or "retry shortly".
+#[tokio::test(flavor = "multi_thread")]
+async fn login_required_is_said_as_such_on_every_surface() {
+    let Some(LoggedIn {
+        fixture: _fixture,
+        proxy,
+        all,
+        name,
+        tool,
+    }) = logged_in(3600, "loggedout", "http").await
+    else {
+        return;
+    };
     let (code, _, stderr) = auth_cli(&proxy, &["logout", "--server", &name], None).await;
     assert_eq!(code, Some(0), "auth logout: {stderr}");
     let (mcp, _) = connect(&proxy.mcp_url()).await;

@@ -97,9 +97,9 @@ impl Refusal {
         match self {
             Refusal::UnknownTool { name, server } => match server {
                 Some(server) => {
-                    format!("Unknown tool: {name} (server `{server}` does not offer it)")
+                    format!("Unknown tool: {name} (server `{server}` does not offer it).")
                 }
-                None => format!("Unknown tool: {name}"),
+                None => format!("Unknown tool: {name}."),
             },
             Refusal::Quarantined { server } => format!(
                 "Server `{server}` is quarantined: its tools cannot be used until a person reviews and approves it."

@@ -164,7 +164,12 @@ fn step(core: &Core, name: &str, naming: Naming) -> Step {
         Naming::Exposed => snapshot.by_exposed_name(name),
     };
     if let Some(tool) = found {
-        return Step::Found(Box::new(tool.clone()));
+        // The catalog may still list the tools of a server that just disconnected.
+        return match server_block(core, &tool.server) {
+            None => Step::Found(Box::new(tool.clone())),
+            Some(block) if block.transient => Step::Wait(block.refusal),
+            Some(block) => Step::Refused(block.refusal),
+        };
     }
     let Some((server, tool)) = split(core, name, naming) else {
         return Step::Refused(Refusal::UnknownTool {
