@@ -79,7 +79,10 @@ pub async fn wait_for_peer(
     loop {
         let block = server_block(core, server);
         if block.is_none() {
-            if let Some(peer) = core.upstreams.get(server).and_then(|u| u.peer()) {
+            // A peer whose transport already closed (the server just exited and the
+            // supervisor has not noticed yet) is a reconnect in progress: wait for the next.
+            let peer = core.upstreams.get(server).and_then(|u| u.peer());
+            if let Some(peer) = peer.filter(|p| !p.is_transport_closed()) {
                 return Ok(peer);
             }
         }
