@@ -49,9 +49,8 @@ pub struct SpawnedStdio {
     pub stderr_task: Option<tokio::task::JoinHandle<()>>,
 }
 
-/// Spawn the server in a new process group; stderr lines go to `log`.
-#[cfg(unix)]
-pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> {
+/// The program to start for `spec`, after checking its `working_dir` exists.
+pub(crate) fn program_of(spec: &StdioSpec) -> std::io::Result<std::path::PathBuf> {
     if let Some(dir) = &spec.working_dir {
         if !dir.is_dir() {
             return Err(std::io::Error::new(
@@ -60,8 +59,31 @@ pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> 
             ));
         }
     }
-    let program = resolve_command(&spec.command, &spec.env)
-        .map_err(|msg| std::io::Error::new(std::io::ErrorKind::NotFound, msg))?;
+    resolve_command(&spec.command, &spec.env)
+        .map_err(|msg| std::io::Error::new(std::io::ErrorKind::NotFound, msg))
+}
+
+/// Copy the server's stderr, line by line, into its log until end of input.
+pub(crate) fn capture_stderr(
+    stderr: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+    log: ServerLog,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        super::stderr_lines::for_each_line(stderr, |line, cut| {
+            if cut {
+                log.stderr_line_cut(line)
+            } else {
+                log.stderr_line(line)
+            }
+        })
+        .await;
+    })
+}
+
+/// Spawn the server in a new process group; stderr lines go to `log`.
+#[cfg(unix)]
+pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> {
+    let program = program_of(spec)?;
     let shimmed = spec.shim.is_some() && cfg!(target_os = "linux");
     let mut command = match &spec.shim {
         Some(shim) if cfg!(target_os = "linux") => {
@@ -111,18 +133,10 @@ pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> 
     let (Some(stdout), Some(stdin)) = (child.stdout.take(), child.stdin.take()) else {
         return Err(std::io::Error::other("child stdio was not piped"));
     };
-    let stderr_task = child.stderr.take().map(|stderr| {
-        tokio::spawn(async move {
-            super::stderr_lines::for_each_line(stderr, |line, cut| {
-                if cut {
-                    log.stderr_line_cut(line)
-                } else {
-                    log.stderr_line(line)
-                }
-            })
-            .await;
-        })
-    });
+    let stderr_task = child
+        .stderr
+        .take()
+        .map(|stderr| capture_stderr(stderr, log));
     Ok(SpawnedStdio {
         transport: (stdout, stdin),
         group: ProcessGroup {

@@ -26,6 +26,8 @@ pub fn spawn(spec: &StdioSpec, log: ServerLog) -> std::io::Result<SpawnedStdio> 
     let mut command = CommandWrap::with_new(&program, |command| {
         command
             .args(&spec.args)
+            // Only the allow-listed environment (child_env.rs), never the core's own.
+            .env_clear()
             .envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -101,6 +103,31 @@ impl ProcessGroup {
     /// The job, for [`terminate_group`] (the name matches the Unix process-group id).
     pub fn pgid(&self) -> GroupRef {
         self.job.clone()
+    }
+
+    /// Unix tells its shim here to watch the server; the job needs no telling.
+    pub fn server_ready(&self) {}
+
+    /// Unix marks a graceful close for its shim here; nothing to do for a job.
+    pub fn closing(&self) {}
+
+    /// Wait up to `timeout` for the server to exit; true when it did.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while !self.job.server_exited() {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        true
+    }
+
+    /// The seed's shutdown after the connection (so the server's stdin) was closed: wait up
+    /// to `close_timeout` for the server to exit, then end the job and everything in it.
+    /// (Windows has no SIGTERM to send first, so `kill_grace` has nothing to wait for.)
+    pub async fn shut_down(self, close_timeout: Duration, _kill_grace: Duration) {
+        terminate_group(self.job, close_timeout).await;
     }
 }
 
