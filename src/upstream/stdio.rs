@@ -7,6 +7,7 @@
 
 use crate::upstream::logfile::ServerLog;
 use std::path::Path;
+#[cfg(unix)]
 use std::process::Stdio;
 use std::time::Duration;
 
