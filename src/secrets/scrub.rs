@@ -100,23 +100,28 @@ impl Scrubber {
     /// Mask the beginning of a known secret left at the end of `text` by a cut (the longest
     /// such beginning is replaced by `••••`).
     pub fn mask_cut(&self, text: &mut String) {
-        let longest = self
-            .known
-            .iter()
-            .filter_map(|secret| {
-                secret
-                    .char_indices()
-                    .skip(1)
-                    .map(|(i, _)| &secret[..i])
-                    .filter(|start| text.ends_with(start))
-                    .map(str::len)
-                    .max()
-            })
-            .max();
-        if let Some(len) = longest {
-            text.truncate(text.len() - len);
-            text.push_str("••••");
-        }
+        mask_cut_secret(text, &self.known);
+    }
+}
+
+/// Replace the longest beginning of any of `secrets` left at the end of `text` (by cutting
+/// it inside that secret) with `••••`. Shared by the activity excerpt and the server log.
+pub fn mask_cut_secret(text: &mut String, secrets: &[String]) {
+    let longest = secrets
+        .iter()
+        .filter_map(|secret| {
+            secret
+                .char_indices()
+                .skip(1)
+                .map(|(i, _)| &secret[..i])
+                .filter(|start| text.ends_with(start))
+                .map(str::len)
+                .max()
+        })
+        .max();
+    if let Some(len) = longest {
+        text.truncate(text.len() - len);
+        text.push_str("••••");
     }
 }
 

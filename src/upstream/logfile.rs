@@ -119,7 +119,7 @@ impl ServerLog {
             }
         }
         if cut {
-            mask_cut_secret(&mut line, &inner.secrets);
+            crate::secrets::scrub::mask_cut_secret(&mut line, &inner.secrets);
             line.push_str(&format!(
                 " … (line cut at {} bytes)",
                 super::stderr_lines::MAX_STDERR_LINE
@@ -163,26 +163,6 @@ impl ServerLog {
             .unwrap_or_else(|e| e.into_inner())
             .path
             .clone()
-    }
-}
-
-/// Replace a trailing start of any secret (left by cutting a line inside it) with `••••`.
-fn mask_cut_secret(line: &mut String, secrets: &[String]) {
-    let longest = secrets
-        .iter()
-        .filter_map(|secret| {
-            secret
-                .char_indices()
-                .skip(1)
-                .map(|(i, _)| &secret[..i])
-                .filter(|start| line.ends_with(start))
-                .map(str::len)
-                .max()
-        })
-        .max();
-    if let Some(len) = longest {
-        line.truncate(line.len() - len);
-        line.push_str("••••");
     }
 }
 
